@@ -1,0 +1,119 @@
+/**
+ * What every runtime error of a machine can tell: the close `code` and `reason` when the socket
+ * closed, and the HTTP `status` when the server refused the upgrade (Node only: a browser hides it).
+ * Errors reach users as `Status.error`, never as a thrown or errored stream.
+ *
+ * @example
+ * ```ts
+ * new Machine(url, { shouldReconnect: (e) => !(e instanceof MachineError && e.status === 401) });
+ * ```
+ */
+export class MachineError extends Error {
+  override readonly name: string = 'MachineError';
+  /** The WebSocket close code, when the socket closed (1006: closed without a close frame). */
+  readonly code?: number;
+  /** The close reason the peer gave, when the socket closed. */
+  readonly reason?: string;
+  /** The HTTP status of a refused upgrade (Node only). */
+  readonly status?: number;
+
+  constructor(message: string, details: { cause?: unknown; code?: number; reason?: string; status?: number } = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    if (details.code !== undefined) this.code = details.code;
+    if (details.reason !== undefined) this.reason = details.reason;
+    if (details.status !== undefined) this.status = details.status;
+  }
+}
+
+/**
+ * An attempt failed before the socket opened: refused, unreachable, DNS failure, a URL or headers
+ * provider that threw, or a socket constructor that threw. `cause` holds the underlying error.
+ *
+ * @example
+ * ```ts
+ * machine.state$.subscribe((s) => s.error instanceof ConnectError && console.warn('cannot reach server', s.error.cause));
+ * ```
+ */
+export class ConnectError extends MachineError {
+  override readonly name = 'ConnectError' as const;
+}
+
+/**
+ * The server answered the upgrade request with an HTTP error (`status`, on Node).
+ *
+ * @example
+ * ```ts
+ * new Machine(url, { shouldReconnect: (e) => !(e instanceof UpgradeError && e.status === 401) });
+ * ```
+ */
+export class UpgradeError extends MachineError {
+  override readonly name = 'UpgradeError' as const;
+}
+
+/**
+ * The attempt did not reach `CONNECTED` (opening handshake plus the `handshake` option) within
+ * `connectTimeout` ms.
+ *
+ * @example
+ * ```ts
+ * machine.state$.subscribe((s) => s.error instanceof ConnectTimeoutError && console.warn(s.error.timeout));
+ * ```
+ */
+export class ConnectTimeoutError extends MachineError {
+  override readonly name = 'ConnectTimeoutError' as const;
+  /** The `connectTimeout` that ran out, in ms. */
+  readonly timeout: number;
+  constructor(timeout: number) {
+    super(`connection not established within connectTimeout (${timeout} ms)`);
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * The `handshake` option's function failed (threw, rejected or errored); `cause` holds why.
+ *
+ * @example
+ * ```ts
+ * machine.state$.subscribe((s) => s.error instanceof HandshakeError && console.warn('auth failed', s.error.cause));
+ * ```
+ */
+export class HandshakeError extends MachineError {
+  override readonly name = 'HandshakeError' as const;
+}
+
+/**
+ * An open connection closed or broke: the server closed it, the network died, the socket errored,
+ * or a message went over `maxMessageSize` (code 1009). `code` and `reason` say how.
+ *
+ * @example
+ * ```ts
+ * new Machine(url, { shouldReconnect: (e) => !(e instanceof CloseError && e.code === 4001) });
+ * ```
+ */
+export class CloseError extends MachineError {
+  override readonly name = 'CloseError' as const;
+}
+
+/**
+ * Keep-alive failed: nothing arrived within `pongTimeout` ms of a ping (or heartbeat).
+ *
+ * @example
+ * ```ts
+ * machine.state$.subscribe((s) => s.error instanceof PongTimeoutError && console.warn('connection went silent'));
+ * ```
+ */
+export class PongTimeoutError extends MachineError {
+  override readonly name = 'PongTimeoutError' as const;
+}
+
+/**
+ * The connection was dropped because `Command.RECONNECT` asked for it.
+ *
+ * @example
+ * ```ts
+ * machine.command.next(Command.RECONNECT); // state$: DISCONNECTED(ReconnectError) → CONNECTING → CONNECTED
+ * ```
+ */
+export class ReconnectError extends MachineError {
+  override readonly name = 'ReconnectError' as const;
+}

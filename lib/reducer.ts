@@ -1,0 +1,256 @@
+/**
+ * The machine's logic as a pure function: `transition(context, event, policy)` gives the next
+ * context and the effects to run, as plain data. No RxJS, timers or sockets here: the machine
+ * (machine.ts) feeds events in through `scan` and one subscriber runs the effects.
+ *
+ * Every socket and timer event carries the `id` of the attempt it belongs to; an event whose id is
+ * not the current one is stale (a timer that fired as it was cancelled, a socket already given up)
+ * and changes nothing.
+ */
+import { ConnectTimeoutError, PongTimeoutError, ReconnectError } from './errors.js';
+import { Command, State, type Format, type Status } from './types.js';
+
+/** The timers a machine runs; starting one replaces the running timer of the same name. */
+export type TimerName = 'connect' | 'retry' | 'uptime' | 'keepalive';
+
+export type Event =
+  /** The machine was constructed (after `online$`'s first value, if it has one at once). */
+  | { readonly type: 'START' }
+  | { readonly type: 'COMMAND'; readonly command: Command }
+  | { readonly type: 'ONLINE'; readonly online: boolean }
+  /** The socket of attempt `id` opened. */
+  | { readonly type: 'OPENED'; readonly id: number; readonly protocol: string }
+  /** The `handshake` of attempt `id` succeeded. */
+  | { readonly type: 'READY'; readonly id: number }
+  /** Attempt `id` failed or its connection dropped: socket error or close, provider or handshake failure. */
+  | { readonly type: 'FAILED'; readonly id: number; readonly error: Error }
+  /** Timer events. */
+  | { readonly type: 'CONNECT_TIMEOUT'; readonly id: number }
+  | { readonly type: 'RETRY'; readonly id: number }
+  | { readonly type: 'STABLE'; readonly id: number }
+  | { readonly type: 'PING_DUE'; readonly id: number }
+  | { readonly type: 'PONG_TIMEOUT'; readonly id: number };
+
+export type Effect =
+  /** Emit on `state$`. */
+  | { readonly type: 'status'; readonly status: Status }
+  /** Start attempt `id`: resolve URL and headers, open a socket. */
+  | { readonly type: 'connect'; readonly id: number }
+  /** Run the `handshake` option on attempt `id`'s open socket. */
+  | { readonly type: 'handshake'; readonly id: number }
+  /** Attempt `id` is CONNECTED: flush the queue, then send directly. */
+  | { readonly type: 'flush'; readonly id: number }
+  /** Give up attempt `id`'s socket: a close handshake with `code`, or abort it when there is none. */
+  | { readonly type: 'close'; readonly id: number; readonly code?: number }
+  | { readonly type: 'ping'; readonly id: number }
+  | { readonly type: 'format'; readonly format: Format }
+  | { readonly type: 'timer'; readonly name: Exclude<TimerName, 'keepalive'>; readonly id: number; readonly ms: number }
+  /** Watch attempt `id`'s incoming frames: PING_DUE after silence, PONG_TIMEOUT after a ping goes unanswered. */
+  | { readonly type: 'keepalive'; readonly id: number }
+  | { readonly type: 'cancel'; readonly name: TimerName }
+  /** Final: complete the streams, release everything. */
+  | { readonly type: 'stop' };
+
+export interface Context {
+  readonly state: State;
+  readonly started: boolean;
+  readonly stopped: boolean;
+  /** The current attempt's id (0 before the first). */
+  readonly id: number;
+  /** Consecutive failures: failed attempts and connections that dropped before `minUptime`. */
+  readonly attempt: number;
+  /** The current connection has been up `minUptime` ms. */
+  readonly stable: boolean;
+  readonly online: boolean;
+  readonly format: Format;
+  /** The sub-protocol of the socket that opened, kept until CONNECTED reports it. */
+  readonly protocol: string;
+}
+
+/** The settings and callbacks the logic consults. The machine makes these total (no throws). */
+export interface Policy {
+  readonly connectTimeout: number;
+  readonly minUptime: number;
+  readonly keepAlive: boolean;
+  readonly handshake: boolean;
+  readonly maxAttempts: number;
+  readonly retryDelay: (attempt: number) => number;
+  readonly shouldReconnect: (error: Error) => boolean;
+}
+
+export type Step = readonly [Context, readonly Effect[]];
+
+const NONE: readonly Effect[] = [];
+
+export function initialContext(format: Format): Context {
+  return {
+    state: State.DISCONNECTED,
+    started: false,
+    stopped: false,
+    id: 0,
+    attempt: 0,
+    stable: false,
+    online: true,
+    format,
+    protocol: '',
+  };
+}
+
+export function transition(ctx: Context, event: Event, policy: Policy): Step {
+  if (ctx.stopped) return [ctx, NONE];
+  switch (event.type) {
+    case 'START':
+      return ctx.started ? [ctx, NONE] : attemptOrRest({ ...ctx, started: true }, NONE, policy);
+    case 'ONLINE':
+      return online(ctx, event.online, policy);
+    case 'COMMAND':
+      return command(ctx, event.command, policy);
+  }
+  if (event.id !== ctx.id) return [ctx, NONE];
+  switch (ctx.state) {
+    case State.CONNECTING:
+      switch (event.type) {
+        case 'OPENED': {
+          const opened = { ...ctx, protocol: event.protocol };
+          return policy.handshake ? [opened, [{ type: 'handshake', id: ctx.id }]] : connected(opened, policy);
+        }
+        case 'READY':
+          return connected(ctx, policy);
+        case 'FAILED':
+          return failed(ctx, event.error, policy);
+        case 'CONNECT_TIMEOUT':
+          return failed(ctx, new ConnectTimeoutError(policy.connectTimeout), policy);
+      }
+      break;
+    case State.CONNECTED:
+      switch (event.type) {
+        case 'FAILED':
+          return dropped(ctx, event.error, policy);
+        case 'PONG_TIMEOUT':
+          return dropped(ctx, new PongTimeoutError('no frame arrived within pongTimeout after a ping: the connection is dead'), policy);
+        case 'PING_DUE':
+          return [ctx, [{ type: 'ping', id: ctx.id }]];
+        case 'STABLE':
+          return [{ ...ctx, stable: true, attempt: 0 }, NONE];
+      }
+      break;
+    case State.WAITING:
+      if (event.type === 'RETRY' && ctx.online) return attempt(ctx, [{ type: 'cancel', name: 'retry' }], policy);
+      break;
+  }
+  return [ctx, NONE];
+}
+
+function command(ctx: Context, cmd: Command, policy: Policy): Step {
+  switch (cmd) {
+    case Command.QUIT: {
+      const effects: Effect[] = [];
+      if (ctx.state === State.CONNECTING || ctx.state === State.CONNECTED) effects.push({ type: 'close', id: ctx.id, code: 1000 });
+      effects.push({ type: 'status', status: { state: State.DISCONNECTED } }, { type: 'stop' });
+      return [{ ...ctx, state: State.DISCONNECTED, stopped: true }, effects];
+    }
+    case Command.PING:
+      return ctx.state === State.CONNECTED ? [ctx, [{ type: 'ping', id: ctx.id }]] : [ctx, NONE];
+    case Command.USE_TEXT:
+    case Command.USE_BINARY: {
+      const format: Format = cmd === Command.USE_TEXT ? 'text' : 'binary';
+      return format === ctx.format ? [ctx, NONE] : [{ ...ctx, format }, [{ type: 'format', format }]];
+    }
+    case Command.RECONNECT:
+      if (ctx.state === State.WAITING && ctx.online) return attempt(ctx, [{ type: 'cancel', name: 'retry' }], policy);
+      if (ctx.state === State.CONNECTED) {
+        // Asked for, so not a failure: the count stays where it was (0 if the connection was stable).
+        const error = new ReconnectError('reconnect requested by Command.RECONNECT');
+        return attemptOrRest({ ...ctx, attempt: ctx.stable ? 0 : ctx.attempt }, leaveConnected(ctx, error, 1000), policy);
+      }
+      return [ctx, NONE];
+  }
+}
+
+function online(ctx: Context, isOnline: boolean, policy: Policy): Step {
+  if (ctx.online === isOnline) return [ctx, NONE];
+  const next = { ...ctx, online: isOnline };
+  if (!ctx.started || ctx.state !== State.WAITING) return [next, NONE];
+  // Going offline cuts a pending wait short into a rest; coming back attempts at once.
+  const cancel: Effect = { type: 'cancel', name: 'retry' };
+  return isOnline
+    ? attempt(next, [cancel], policy)
+    : [next, [cancel, { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt } }]];
+}
+
+/** Start a new attempt at once: CONNECTING(attempt). */
+function attempt(ctx: Context, before: readonly Effect[], policy: Policy): Step {
+  const id = ctx.id + 1;
+  return [
+    { ...ctx, state: State.CONNECTING, id, stable: false, protocol: '' },
+    [
+      ...before,
+      { type: 'status', status: { state: State.CONNECTING, attempt: ctx.attempt } },
+      { type: 'timer', name: 'connect', id, ms: policy.connectTimeout },
+      { type: 'connect', id },
+    ],
+  ];
+}
+
+/** Attempt at once when online; rest in WAITING without a delay when not. */
+function attemptOrRest(ctx: Context, before: readonly Effect[], policy: Policy): Step {
+  if (ctx.online) return attempt(ctx, before, policy);
+  return [{ ...ctx, state: State.WAITING }, [...before, { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt } }]];
+}
+
+function connected(ctx: Context, policy: Policy): Step {
+  const stable = policy.minUptime === 0;
+  const effects: Effect[] = [
+    { type: 'cancel', name: 'connect' },
+    { type: 'flush', id: ctx.id },
+    { type: 'status', status: { state: State.CONNECTED, protocol: ctx.protocol } },
+  ];
+  if (!stable) effects.push({ type: 'timer', name: 'uptime', id: ctx.id, ms: policy.minUptime });
+  if (policy.keepAlive) effects.push({ type: 'keepalive', id: ctx.id });
+  return [{ ...ctx, state: State.CONNECTED, stable, attempt: stable ? 0 : ctx.attempt }, effects];
+}
+
+/** Effects of leaving CONNECTED: its timers stop, its socket goes, DISCONNECTED(error) is emitted. */
+function leaveConnected(ctx: Context, error: Error, code?: number): Effect[] {
+  return [
+    { type: 'cancel', name: 'uptime' },
+    { type: 'cancel', name: 'keepalive' },
+    code === undefined ? { type: 'close', id: ctx.id } : { type: 'close', id: ctx.id, code },
+    { type: 'status', status: { state: State.DISCONNECTED, error } },
+  ];
+}
+
+/** An attempt failed: CONNECTING → DISCONNECTED(error) → WAITING (or stop). */
+function failed(ctx: Context, error: Error, policy: Policy): Step {
+  const effects: Effect[] = [
+    { type: 'cancel', name: 'connect' },
+    { type: 'close', id: ctx.id },
+    { type: 'status', status: { state: State.DISCONNECTED, error } },
+  ];
+  return recover({ ...ctx, attempt: ctx.attempt + 1 }, error, effects, false, policy);
+}
+
+/** A connection dropped: CONNECTED → DISCONNECTED(error) → CONNECTING at once, or WAITING (or stop). */
+function dropped(ctx: Context, error: Error, policy: Policy): Step {
+  // `attempt` is 0 here both for a stable connection and for one made at the first try.
+  const immediate = ctx.attempt === 0;
+  return recover({ ...ctx, attempt: ctx.stable ? 0 : ctx.attempt + 1 }, error, leaveConnected(ctx, error), immediate, policy);
+}
+
+function recover(ctx: Context, error: Error, effects: Effect[], immediate: boolean, policy: Policy): Step {
+  if (ctx.attempt >= policy.maxAttempts || !policy.shouldReconnect(error)) {
+    // The DISCONNECTED(error) just emitted is the final status.
+    return [{ ...ctx, state: State.DISCONNECTED, stopped: true }, [...effects, { type: 'stop' }]];
+  }
+  if (!ctx.online) return attemptOrRest(ctx, effects, policy);
+  if (immediate) return attempt(ctx, effects, policy);
+  const delay = policy.retryDelay(ctx.attempt);
+  return [
+    { ...ctx, state: State.WAITING },
+    [
+      ...effects,
+      { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt, delay } },
+      { type: 'timer', name: 'retry', id: ctx.id, ms: delay },
+    ],
+  ];
+}

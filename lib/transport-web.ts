@@ -1,0 +1,109 @@
+import { CloseError, ConnectError } from './errors.js';
+import { asBytes, asText } from './message.js';
+import type { Config, WebSocketLike } from './options.js';
+import { redactUrl } from './redact.js';
+import type { OpenRequest, Sink, Transport } from './transport.js';
+
+const OPEN = 1;
+const CLOSED = 3;
+const noop = (): void => {};
+
+/**
+ * Opens a socket through the standard (WHATWG) WebSocket API: a browser's WebSocket, or any
+ * constructor given as the `WebSocket` option. That API has no pings, headers or payload limit, so
+ * keep-alive uses the heartbeat message and the size limit is checked here.
+ */
+export function openWeb(config: Config, request: OpenRequest, sink: Sink): Transport {
+  const Ctor = config.WebSocket;
+  const tls = config.tls;
+  const nodeOptions = request.headers !== undefined || tls !== undefined ? { ...tls, headers: request.headers } : undefined;
+  // A browser offers a sub-protocol named "undefined" when passed `undefined`: pass only what is set.
+  const ws: WebSocketLike =
+    nodeOptions !== undefined
+      ? new Ctor(request.url, request.protocols ?? [], nodeOptions)
+      : request.protocols !== undefined
+        ? new Ctor(request.url, request.protocols)
+        : new Ctor(request.url);
+  ws.binaryType = 'arraybuffer';
+  let opened = false;
+  let done = false;
+  let failure: unknown;
+
+  const onOpen = (): void => {
+    opened = true;
+    sink.open(ws.protocol ?? '');
+  };
+  const onMessage = (event: { data: unknown }): void => {
+    const data = event.data;
+    const message = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer);
+    const size = typeof message === 'string' ? message.length : message.byteLength;
+    if (size > config.maxMessageSize) {
+      finish(new CloseError(`a message was larger than maxMessageSize (${config.maxMessageSize} bytes)`, { code: 1009 }), 1009);
+      return;
+    }
+    sink.message(message);
+  };
+  // The standard API says nothing in its error event; the close event that follows has the code.
+  const onError = (event: unknown): void => {
+    failure = (event as { error?: unknown }).error ?? event;
+  };
+  const onClose = (event: { code?: number; reason?: string }): void => {
+    const code = event.code ?? 1006;
+    const reason = event.reason ?? '';
+    const cause = failure;
+    finish(
+      opened
+        ? new CloseError(`connection closed (code ${code}${reason ? `: ${reason}` : ''})`, { code, reason, cause })
+        : new ConnectError(`could not connect to ${redactUrl(request.url)} (code ${code})`, { code, reason, cause }),
+    );
+  };
+
+  function detach(): void {
+    ws.removeEventListener('open', onOpen);
+    ws.removeEventListener('message', onMessage);
+    ws.removeEventListener('close', onClose);
+    ws.removeEventListener('error', onError);
+    // `ws` behind this API is an EventEmitter: an 'error' without a listener would throw.
+    ws.addEventListener('error', noop);
+  }
+
+  function release(code?: number): void {
+    if (ws.readyState === CLOSED) return;
+    const terminate = (ws as { terminate?: () => void }).terminate;
+    if (code === undefined && typeof terminate === 'function') terminate.call(ws);
+    else if (code !== undefined && ws.readyState === OPEN) ws.close(code);
+    else ws.close();
+  }
+
+  function finish(error: Error, code?: number): void {
+    if (done) return;
+    done = true;
+    detach();
+    release(code);
+    sink.fail(error);
+  }
+
+  ws.addEventListener('open', onOpen);
+  ws.addEventListener('message', onMessage);
+  ws.addEventListener('close', onClose);
+  ws.addEventListener('error', onError);
+
+  return {
+    send(message, binary) {
+      if (ws.readyState !== OPEN) return false;
+      ws.send(binary ? asBytes(message) : asText(message));
+      return true;
+    },
+    ping: () => false,
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    close(code) {
+      if (!done) {
+        done = true;
+        detach();
+      }
+      release(code);
+    },
+  };
+}
