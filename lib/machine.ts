@@ -127,10 +127,14 @@ export class MachineCore {
         if (!COMMANDS.has(command)) {
           throw new TypeError(`command must be one of ${[...COMMANDS].join(', ')}, got ${typeof command === 'string' ? `"${command}"` : typeof command}`);
         }
+        // Applied now rather than when the loop gets to the event: a command given inside a
+        // state$ callback is handled after the current step, but what is sent next must obey it.
+        if (command === Command.USE_TEXT || command === Command.USE_BINARY) this.binary = command === Command.USE_BINARY;
+        if (command === Command.QUIT) this.stopped = true; // later output and commands are ignored
         this.events.next({ type: 'COMMAND', command });
       },
-      error: () => this.events.next(QUIT),
-      complete: () => this.events.next(QUIT),
+      error: () => this.quit(),
+      complete: () => this.quit(),
     };
 
     const policy: Policy = {
@@ -156,12 +160,18 @@ export class MachineCore {
       merge(online$, this.events, of(START))
         .pipe(
           observeOn(queueScheduler),
-          scan((step: Step, event: Event) => transition(step[0], event, policy), [initialContext(config.format), []] as Step),
+          scan((step: Step, event: Event) => transition(step[0], event, policy), [initialContext(), []] as Step),
         )
         .subscribe((step) => {
           for (const effect of step[1]) this.run(effect);
         }),
     );
+  }
+
+  private quit(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.events.next(QUIT);
   }
 
   /** The URL of the latest attempt (`''` before a URL provider first answered). */
@@ -188,9 +198,6 @@ export class MachineCore {
         break;
       case 'ping':
         this.ping(effect.id);
-        break;
-      case 'format':
-        this.binary = effect.format === 'binary';
         break;
       case 'timer': {
         const event = { type: TIMER_EVENTS[effect.name], id: effect.id } as Event;

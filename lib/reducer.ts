@@ -8,7 +8,7 @@
  * and changes nothing.
  */
 import { ConnectTimeoutError, PongTimeoutError, ReconnectError } from './errors.js';
-import { Command, State, type Format, type Status } from './types.js';
+import { Command, State, type Status } from './types.js';
 
 /** The timers a machine runs; starting one replaces the running timer of the same name. */
 export type TimerName = 'connect' | 'retry' | 'uptime' | 'keepalive';
@@ -43,7 +43,6 @@ export type Effect =
   /** Give up attempt `id`'s socket: a close handshake with `code`, or abort it when there is none. */
   | { readonly type: 'close'; readonly id: number; readonly code?: number }
   | { readonly type: 'ping'; readonly id: number }
-  | { readonly type: 'format'; readonly format: Format }
   | { readonly type: 'timer'; readonly name: Exclude<TimerName, 'keepalive'>; readonly id: number; readonly ms: number }
   /** Watch attempt `id`'s incoming frames: PING_DUE after silence, PONG_TIMEOUT after a ping goes unanswered. */
   | { readonly type: 'keepalive'; readonly id: number }
@@ -62,7 +61,6 @@ export interface Context {
   /** The current connection has been up `minUptime` ms. */
   readonly stable: boolean;
   readonly online: boolean;
-  readonly format: Format;
   /** The sub-protocol of the socket that opened, kept until CONNECTED reports it. */
   readonly protocol: string;
 }
@@ -82,7 +80,7 @@ export type Step = readonly [Context, readonly Effect[]];
 
 const NONE: readonly Effect[] = [];
 
-export function initialContext(format: Format): Context {
+export function initialContext(): Context {
   return {
     state: State.DISCONNECTED,
     started: false,
@@ -91,7 +89,6 @@ export function initialContext(format: Format): Context {
     attempt: 0,
     stable: false,
     online: true,
-    format,
     protocol: '',
   };
 }
@@ -152,10 +149,10 @@ function command(ctx: Context, cmd: Command, policy: Policy): Step {
     case Command.PING:
       return ctx.state === State.CONNECTED ? [ctx, [{ type: 'ping', id: ctx.id }]] : [ctx, NONE];
     case Command.USE_TEXT:
-    case Command.USE_BINARY: {
-      const format: Format = cmd === Command.USE_TEXT ? 'text' : 'binary';
-      return format === ctx.format ? [ctx, NONE] : [{ ...ctx, format }, [{ type: 'format', format }]];
-    }
+    case Command.USE_BINARY:
+      // The frame format belongs to the output path: the machine applies it the moment it is
+      // given, so that a message sent right after the command already uses it.
+      return [ctx, NONE];
     case Command.RECONNECT:
       if (ctx.state === State.WAITING && ctx.online) return attempt(ctx, [{ type: 'cancel', name: 'retry' }], policy);
       if (ctx.state === State.CONNECTED) {

@@ -20,7 +20,9 @@ function scenario(
   body: (ctx: { machine: Machine; server: FakeServer; at: (ms: number, fn: () => void) => void; scheduler: TestScheduler }) => void,
   until = 10_000,
 ): [number, string][] {
-  const scheduler = new TestScheduler((a, b) => expect(a).to.deep.equal(b));
+  const scheduler = new TestScheduler((a, b) => {
+    expect(a).to.deep.equal(b);
+  });
   const seen: [number, string][] = [];
   scheduler.run(() => {
     const server = new FakeServer({ scheduler });
@@ -45,7 +47,9 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
   });
 
   it('pins the state$ sequence as a marble diagram', () => {
-    const scheduler = new TestScheduler((a, b) => expect(a).to.deep.equal(b));
+    const scheduler = new TestScheduler((a, b) => {
+    expect(a).to.deep.equal(b);
+  });
     scheduler.run(({ expectObservable }) => {
       const server = new FakeServer({ scheduler, answer: 'refuse' });
       const machine = new Machine('ws://test/', { WebSocket: server.WebSocket, scheduler, retryDelay: 10, maxAttempts: 2 });
@@ -214,6 +218,24 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     expect(frames).to.deep.equal(['text:one', 'text:two', 'binary:5']);
   });
 
+  it('a command given inside a state$ callback applies to what that callback sends next', () => {
+    const frames: string[] = [];
+    const dropped: unknown[] = [];
+    scenario({}, ({ server, machine }) => {
+      server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`)));
+      machine.dropped$.subscribe((m) => dropped.push(m));
+      machine.state$.subscribe((s) => {
+        if (s.state !== State.CONNECTED) return;
+        machine.command.next(Command.USE_TEXT);
+        machine.output.next('as-text');
+        machine.command.next(Command.QUIT);
+        machine.output.next('after-quit'); // ignored
+      });
+    }, 100);
+    expect(frames).to.deep.equal(['text:as-text']);
+    expect(dropped).to.deep.equal([]);
+  });
+
   it('RECONNECT: in WAITING tries at once; in CONNECTED drops with a ReconnectError and reconnects', () => {
     const seen = scenario({ retryDelay: 1000 }, ({ server, machine, at }) => {
       server.answer = 'refuse';
@@ -349,7 +371,9 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('command.complete() and command.error() stop like QUIT; later calls are ignored', () => {
     for (const end of ['complete', 'error'] as const) {
-      const scheduler = new TestScheduler((a, b) => expect(a).to.deep.equal(b));
+      const scheduler = new TestScheduler((a, b) => {
+    expect(a).to.deep.equal(b);
+  });
       scheduler.run(({ expectObservable }) => {
         const server = new FakeServer({ scheduler });
         const machine = new Machine('ws://test/', { WebSocket: server.WebSocket, scheduler });

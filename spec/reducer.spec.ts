@@ -13,7 +13,7 @@ const policy: Policy = {
   shouldReconnect: () => true,
 };
 
-const base = initialContext('binary');
+const base = initialContext();
 const ctx = (over: Partial<Context>): Context => ({ ...base, started: true, ...over });
 const boom = new Error('boom');
 
@@ -189,9 +189,9 @@ const rows: Row[] = [
   ['QUIT in WAITING has no socket to close', waiting, cmd(Command.QUIT), { state: State.DISCONNECTED, stopped: true }, [status({ state: State.DISCONNECTED }), { type: 'stop' }]],
 
   // any state
-  ['USE_TEXT switches the format', connected, cmd(Command.USE_TEXT), { format: 'text' }, [{ type: 'format', format: 'text' }]],
-  ['USE_BINARY when binary already does nothing', waiting, cmd(Command.USE_BINARY), waiting, []],
-  ['USE_BINARY switches back', ctx({ state: State.WAITING, format: 'text' }), cmd(Command.USE_BINARY), { format: 'binary' }, [{ type: 'format', format: 'binary' }]],
+  // The frame format is applied by the machine on the output path, not by the logic.
+  ['USE_TEXT changes nothing here', connected, cmd(Command.USE_TEXT), connected, []],
+  ['USE_BINARY changes nothing here', waiting, cmd(Command.USE_BINARY), waiting, []],
 
   // stopped: nothing moves any more
   ['after stop, QUIT does nothing', stopped, cmd(Command.QUIT), stopped, []],
