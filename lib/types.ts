@@ -10,12 +10,15 @@
  * ```
  */
 export const State = {
+  /** Not connected: passing through after a failure, or stopped for good (the final status). */
   DISCONNECTED: 'DISCONNECTED',
+  /** An attempt is under way (opening handshake, then the `handshake` option). */
   CONNECTING: 'CONNECTING',
+  /** The socket is open: messages flow. */
   CONNECTED: 'CONNECTED',
+  /** Between attempts: for `delay` ms, or, without a delay, until `online$` says online. */
   WAITING: 'WAITING',
 } as const;
-/** One of `'DISCONNECTED' | 'CONNECTING' | 'CONNECTED' | 'WAITING'`. */
 export type State = (typeof State)[keyof typeof State];
 
 /**
@@ -33,13 +36,17 @@ export type State = (typeof State)[keyof typeof State];
  * ```
  */
 export const Command = {
+  /** Close with code 1000 and stop for good. */
   QUIT: 'QUIT',
+  /** Send a ping (or the `heartbeat` message) now. */
   PING: 'PING',
+  /** Send text frames from now on, queued messages included. */
   USE_TEXT: 'USE_TEXT',
+  /** Send binary frames from now on (the default). */
   USE_BINARY: 'USE_BINARY',
+  /** In WAITING, attempt at once; in CONNECTED, drop the connection and reconnect. */
   RECONNECT: 'RECONNECT',
 } as const;
-/** One of `'QUIT' | 'PING' | 'USE_TEXT' | 'USE_BINARY' | 'RECONNECT'`. */
 export type Command = (typeof Command)[keyof typeof Command];
 
 /**
