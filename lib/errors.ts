@@ -9,6 +9,7 @@
  * ```
  */
 export class MachineError extends Error {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name: string = 'MachineError';
   /** The WebSocket close code, when the socket closed (1006: closed without a close frame). */
   readonly code?: number;
@@ -35,6 +36,7 @@ export class MachineError extends Error {
  * ```
  */
 export class ConnectError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'ConnectError' as const;
 }
 
@@ -47,6 +49,7 @@ export class ConnectError extends MachineError {
  * ```
  */
 export class UpgradeError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'UpgradeError' as const;
 }
 
@@ -60,6 +63,7 @@ export class UpgradeError extends MachineError {
  * ```
  */
 export class ConnectTimeoutError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'ConnectTimeoutError' as const;
   /** The `connectTimeout` that ran out, in ms. */
   readonly timeout: number;
@@ -78,6 +82,7 @@ export class ConnectTimeoutError extends MachineError {
  * ```
  */
 export class HandshakeError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'HandshakeError' as const;
 }
 
@@ -91,6 +96,7 @@ export class HandshakeError extends MachineError {
  * ```
  */
 export class CloseError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'CloseError' as const;
 }
 
@@ -103,6 +109,7 @@ export class CloseError extends MachineError {
  * ```
  */
 export class PongTimeoutError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'PongTimeoutError' as const;
 }
 
@@ -115,5 +122,6 @@ export class PongTimeoutError extends MachineError {
  * ```
  */
 export class ReconnectError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'ReconnectError' as const;
 }

@@ -54,14 +54,22 @@ export interface Link {
  * ```
  */
 export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** The sub-protocol the server chose (`''` for none). */
   readonly protocol: string;
+  /** Bytes accepted by `send()` but not yet on the wire; drives `highWaterMark`. */
   readonly bufferedAmount: number;
+  /** Set to `'arraybuffer'` by the machine, so binary messages arrive as ArrayBuffer. */
   binaryType: string;
+  /** Sends a string as a text frame, bytes as a binary frame. */
   send(data: string | ArrayBufferLike | ArrayBufferView): void;
+  /** Starts the closing handshake (or aborts an opening one). */
   close(code?: number, reason?: string): void;
+  /** The machine listens for `open`, `message`, `close` and `error`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   addEventListener(type: string, listener: (event: any) => void): void;
+  /** Undoes `addEventListener`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   removeEventListener(type: string, listener: (event: any) => void): void;
 }
@@ -91,12 +99,19 @@ export type WebSocketConstructor = new (
  * ```
  */
 export interface TlsOptions {
+  /** Certificate authorities to trust instead of the system's (PEM). */
   ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** Client certificate chain (PEM), for mutual TLS. */
   cert?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** Client private key (PEM), for mutual TLS. */
   key?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** Passphrase of `key`. */
   passphrase?: string;
+  /** Server name for SNI and certificate checks, when it differs from the URL's host. */
   servername?: string;
+  /** `false` accepts any certificate: for local testing only. Default `true`. */
   rejectUnauthorized?: boolean;
+  /** Any other `tls.connect` option, passed through. */
   [option: string]: unknown;
 }
 
