@@ -275,8 +275,13 @@ export class MachineCore {
     }
   }
 
+  /**
+   * Reports a failure raised by our own call (a provider or constructor that threw) on the next
+   * tick, as a socket would: the first attempt starts inside the constructor, and its failure must
+   * reach subscribers who subscribe right after `new`.
+   */
   private fail(attempt: Attempt, error: Error): void {
-    this.events.next({ type: 'FAILED', id: attempt.id, error });
+    attempt.work.add(this.config.scheduler.schedule(() => this.events.next({ type: 'FAILED', id: attempt.id, error })));
   }
 
   private handshake(id: number): void {

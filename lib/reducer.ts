@@ -165,14 +165,14 @@ function command(ctx: Context, cmd: Command, policy: Policy): Step {
 }
 
 function online(ctx: Context, isOnline: boolean, policy: Policy): Step {
-  if (ctx.online === isOnline) return [ctx, NONE];
-  const next = { ...ctx, online: isOnline };
+  const next = ctx.online === isOnline ? ctx : { ...ctx, online: isOnline };
   if (!ctx.started || ctx.state !== State.WAITING) return [next, NONE];
-  // Going offline cuts a pending wait short into a rest; coming back attempts at once.
   const cancel: Effect = { type: 'cancel', name: 'retry' };
-  return isOnline
-    ? attempt(next, [cancel], policy)
-    : [next, [cancel, { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt } }]];
+  // Every `true` is news that the network is there: it cuts any wait short, even while online.
+  if (isOnline) return attempt(next, [cancel], policy);
+  // Going offline turns a pending wait into a rest without a delay.
+  if (!ctx.online) return [ctx, NONE];
+  return [next, [cancel, { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt } }]];
 }
 
 /** Start a new attempt at once: CONNECTING(attempt). */

@@ -1,4 +1,4 @@
-import { CloseError, ConnectError } from './errors.js';
+import { CloseError, ConnectError, UpgradeError } from './errors.js';
 import { asBytes, asText } from './message.js';
 import type { Config, WebSocketLike } from './options.js';
 import { redactUrl } from './redact.js';
@@ -51,10 +51,16 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
     const code = event.code ?? 1006;
     const reason = event.reason ?? '';
     const cause = failure;
+    if (opened) {
+      finish(new CloseError(`connection closed (code ${code}${reason ? `: ${reason}` : ''})`, { code, reason, cause }));
+      return;
+    }
+    // Browsers hide a refused upgrade's HTTP status; `ws` behind this API names it in its error.
+    const status = /Unexpected server response: (\d{3})/.exec(String((cause as { message?: unknown } | undefined)?.message))?.[1];
     finish(
-      opened
-        ? new CloseError(`connection closed (code ${code}${reason ? `: ${reason}` : ''})`, { code, reason, cause })
-        : new ConnectError(`could not connect to ${redactUrl(request.url)} (code ${code})`, { code, reason, cause }),
+      status === undefined
+        ? new ConnectError(`could not connect to ${redactUrl(request.url)} (code ${code})`, { code, reason, cause })
+        : new UpgradeError(`server refused the WebSocket upgrade of ${redactUrl(request.url)} with HTTP ${status}`, { code, cause, status: Number(status) }),
     );
   };
 

@@ -184,7 +184,9 @@ const rows: Row[] = [
   ['RECONNECT while offline does nothing', offlineWaiting, cmd(Command.RECONNECT), offlineWaiting, []],
   ['ONLINE false cuts the wait into a rest', waiting, { type: 'ONLINE', online: false }, { state: State.WAITING, online: false }, [cancel('retry'), status({ state: State.WAITING, attempt: 2 })]],
   ['ONLINE true attempts at once', offlineWaiting, { type: 'ONLINE', online: true }, { state: State.CONNECTING, online: true, id: 3 }, [cancel('retry'), ...connectEffects(3, 2)]],
-  ['ONLINE repeating the same value does nothing', waiting, { type: 'ONLINE', online: true }, waiting, []],
+  ['ONLINE true while online still cuts the wait short', waiting, { type: 'ONLINE', online: true }, { state: State.CONNECTING, id: 3 }, [cancel('retry'), ...connectEffects(3, 2)]],
+  ['ONLINE false while offline does nothing', offlineWaiting, { type: 'ONLINE', online: false }, offlineWaiting, []],
+  ['ONLINE true in CONNECTING does nothing', connecting, { type: 'ONLINE', online: true }, connecting, []],
   ['RETRY while offline does nothing', offlineWaiting, { type: 'RETRY', id: 2 }, offlineWaiting, []],
   ['QUIT in WAITING has no socket to close', waiting, cmd(Command.QUIT), { state: State.DISCONNECTED, stopped: true }, [status({ state: State.DISCONNECTED }), { type: 'stop' }]],
 
