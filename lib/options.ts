@@ -244,8 +244,9 @@ export function normalizeUrl(input: unknown): string {
   try {
     const base = (globalThis as { location?: { href?: string } }).location?.href;
     parsed = base === undefined ? new URL(text) : new URL(text, base);
-  } catch (cause) {
-    throw new SyntaxError(`url "${redactUrl(text)}" is not a valid URL`, { cause });
+  } catch {
+    // No `cause`: the parser's error keeps the whole URL, credentials included, in `input`.
+    throw new SyntaxError(`url "${redactUrl(text)}" is not a valid URL`);
   }
   const scheme = SCHEMES[parsed.protocol];
   if (scheme === undefined) {

@@ -5,6 +5,7 @@
  */
 export function redactUrl(url: string): string {
   return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@')
+    // Greedy up to the last '@' before the path: a password may itself contain '@'.
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@')
     .replace(/([?&][^=&#]*=)[^&#]*/g, '$1***');
 }

@@ -44,8 +44,9 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
     sink.message(message);
   };
   // The standard API says nothing in its error event; the close event that follows has the code.
+  // A DOM error event says nothing and holds the socket (and its URL): keep only a real error.
   const onError = (event: unknown): void => {
-    failure = (event as { error?: unknown }).error ?? event;
+    failure = (event as { error?: unknown }).error;
   };
   const onClose = (event: { code?: number; reason?: string }): void => {
     const code = event.code ?? 1006;

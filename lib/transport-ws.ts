@@ -11,6 +11,7 @@ const CLOSED = 3;
 const BINARY = { binary: true } as const;
 const TEXT = { binary: false } as const;
 const noop = (): void => {};
+const isSecure = (url: URL): boolean => url.protocol === 'wss:' || url.protocol === 'https:';
 
 /**
  * Opens a socket with `ws` through its own EventEmitter API: the fastest path, and the only one
@@ -58,6 +59,20 @@ export function openWs(config: Config, request: OpenRequest, sink: Sink): Transp
     finish(new UpgradeError(`server refused the WebSocket upgrade of ${redactUrl(request.url)} with HTTP ${status}`, { status, code: 1006 }));
   };
 
+  // With a 'redirect' listener ws leaves the request's headers alone, so the rules are ours:
+  // never down from TLS to plain text; nothing we were given goes to another host.
+  const onRedirect = (location: string, req: ClientRequest): void => {
+    const from = new URL(request.url);
+    const to = new URL(location);
+    if (isSecure(from) && !isSecure(to)) {
+      finish(new UpgradeError(`refused a redirect from ${redactUrl(request.url)} down to unencrypted ${redactUrl(location)}`, { code: 1006 }));
+      return;
+    }
+    if (to.host !== from.host) {
+      for (const name of [...Object.keys(request.headers ?? {}), 'authorization', 'cookie']) req.removeHeader(name);
+    }
+  };
+
   function detach(): void {
     ws.off('open', onOpen);
     ws.off('message', onMessage);
@@ -66,6 +81,7 @@ export function openWs(config: Config, request: OpenRequest, sink: Sink): Transp
     ws.off('close', onClose);
     ws.off('error', onError);
     ws.off('unexpected-response', onUnexpectedResponse);
+    ws.off('redirect', onRedirect);
     // ws emits 'error' while aborting; an EventEmitter without an 'error' listener would throw.
     ws.on('error', noop);
   }
@@ -85,6 +101,7 @@ export function openWs(config: Config, request: OpenRequest, sink: Sink): Transp
   ws.on('close', onClose);
   ws.on('error', onError);
   ws.on('unexpected-response', onUnexpectedResponse);
+  if (config.followRedirects) ws.on('redirect', onRedirect);
 
   return {
     send(message, binary) {
