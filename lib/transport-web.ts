@@ -41,6 +41,7 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
       finish(new CloseError(`a message was larger than maxMessageSize (${config.maxMessageSize} bytes)`, { code: 1009 }), 1009);
       return;
     }
+    sink.activity();
     sink.message(message);
   };
   // The standard API says nothing in its error event; the close event that follows has the code.

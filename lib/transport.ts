@@ -4,7 +4,7 @@ import type { Message } from './types.js';
 export interface Sink {
   open(protocol: string): void;
   message(message: Message): void;
-  /** A frame that is not a message arrived (ping, pong): it counts for keep-alive. */
+  /** Something arrived: it counts for keep-alive. Called at least once per burst of frames. */
   activity(): void;
   /** The socket failed or closed; called at most once, never after `close()`. */
   fail(error: Error): void;
