@@ -1,27 +1,22 @@
 import {
-  EMPTY,
   type Observable,
   type Observer,
-  ReplaySubject,
+  type SchedulerLike,
   Subject,
   Subscription,
-  catchError,
+  combineLatest,
   config as rxjsConfig,
   defer,
   from,
   map,
-  merge,
-  observeOn,
   of,
-  queueScheduler,
   scan,
   take,
-  timer,
-  combineLatest,
 } from 'rxjs';
 import { ConnectError, HandshakeError } from './errors.js';
 import { keepAlive } from './keepalive.js';
 import { toMessage } from './message.js';
+import { Multicast } from './multicast.js';
 import {
   backoff,
   checkHeaders,
@@ -33,8 +28,8 @@ import {
   type Platform,
   type UrlProvider,
 } from './options.js';
-import { Multicast } from './multicast.js';
 import { Queue } from './queue.js';
+import { Trampoline } from './trampoline.js';
 import { initialContext, transition, type Effect, type Event, type Policy, type Step, type TimerName } from './reducer.js';
 import type { OpenRequest, Sink, Transport } from './transport.js';
 import { openWeb } from './transport-web.js';
@@ -47,18 +42,49 @@ const TIMER_EVENTS = { connect: 'CONNECT_TIMEOUT', retry: 'RETRY', uptime: 'STAB
 const DRAIN_POLL_MS = 5; // how often a backed-up socket is checked for room
 const MAX_DELAY = 2 ** 31 - 1;
 const noop = (): void => {};
+const always = (): boolean => true;
 
 /** Opens a socket for one attempt: `ws` natively on Node, or the standard WebSocket API. */
 export type Opener = (config: Config, request: OpenRequest, sink: Sink) => Transport;
 
-/** One attempt: what it resolved, its socket once open, and what runs on its behalf. */
-interface Attempt {
-  readonly id: number;
+/**
+ * One attempt, and the sink its socket reports to. Socket events are tagged with the attempt's
+ * id, so the reducer can tell a current event from a stale one.
+ */
+class Attempt implements Sink {
   transport: Transport | undefined;
-  /** Provider calls and the handshake: cancelled with the attempt. */
-  readonly work: Subscription;
+  /** Provider calls, the handshake, a scheduled failure: cancelled with the attempt. */
+  readonly work = new Subscription();
   /** The frames the handshake reads; present while it runs. */
   link: Subject<Message> | undefined;
+  /** Time of the latest incoming frame, for keep-alive. */
+  seen = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly input: Multicast<Message>,
+    private readonly events: Multicast<Event>,
+    private readonly scheduler: SchedulerLike,
+  ) {}
+
+  open(protocol: string): void {
+    this.seen = this.scheduler.now();
+    this.events.next({ type: 'OPENED', id: this.id, protocol });
+  }
+
+  // The hot path: straight to input$, no reducer, no copy, no timer.
+  message(message: Message): void {
+    this.input.next(message);
+    this.link?.next(message);
+  }
+
+  activity(): void {
+    this.seen = this.scheduler.now();
+  }
+
+  fail(error: Error): void {
+    this.events.next({ type: 'FAILED', id: this.id, error });
+  }
 }
 
 /**
@@ -77,9 +103,48 @@ function toObservable<T>(value: T | PromiseLike<T>): Observable<T> {
   return typeof (value as PromiseLike<T> | undefined)?.then === 'function' ? from(value as PromiseLike<T>) : of(value as T);
 }
 
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `retryDelay` made total: a throw or a value out of range is reported, and the default used. */
+function safeRetryDelay(retryDelay: (attempt: number) => number): (attempt: number) => number {
+  if (retryDelay === backoff) return backoff;
+  return (attempt) => {
+    let delay: unknown;
+    try {
+      delay = retryDelay(attempt);
+    } catch (error) {
+      reportLater(error);
+      return backoff(attempt);
+    }
+    if (typeof delay === 'number' && delay >= 0 && delay <= MAX_DELAY) return delay;
+    reportLater(new RangeError(`retryDelay(${attempt}) returned ${String(delay)}; expected ms from 0 to ${MAX_DELAY}. Using the default backoff.`));
+    return backoff(attempt);
+  };
+}
+
+/** `shouldReconnect` made total: a throw is reported, and read as "stay up". */
+function safeShouldReconnect(decide: ((error: Error) => boolean) | undefined): (error: Error) => boolean {
+  if (decide === undefined) return always;
+  return (error) => {
+    try {
+      return Boolean(decide(error));
+    } catch (thrown) {
+      reportLater(thrown);
+      return true;
+    }
+  };
+}
+
 /**
  * The platform-independent machine; `Machine` (Node) and the browser build's `Machine` give it
  * their platform. See `Machine` for the documentation.
+ *
+ * @example
+ * ```ts
+ * const machine: MachineCore = new Machine('ws://127.0.0.1:8080/');
+ * ```
  */
 export class MachineCore {
   /** Every status change; replays the current status to each new subscriber; never errors. */
@@ -95,10 +160,10 @@ export class MachineCore {
 
   private readonly config: Config;
   private readonly opener: Opener;
-  private readonly statusSubject = new ReplaySubject<Status>(1);
+  private readonly statusSubject = new Multicast<Status>(true);
   private readonly inputSubject = new Multicast<Message>();
-  private readonly droppedSubject = new Subject<Message>();
-  private readonly events = new Subject<Event>();
+  private readonly droppedSubject = new Multicast<Message>();
+  private readonly events = new Trampoline<Event>();
   private readonly queue = new Queue<Message>();
   private readonly timers: Partial<Record<TimerName, Subscription>> = {};
   private readonly loop = new Subscription();
@@ -109,8 +174,6 @@ export class MachineCore {
   private binary: boolean;
   private stopped = false;
   private currentUrl: string;
-  /** Time of the latest incoming frame, for keep-alive. */
-  private seen = 0;
 
   constructor(url: string | URL | UrlProvider, options: MachineOptions | undefined, platform: Platform & { open?: Opener }) {
     const config = resolveOptions(url, options, platform);
@@ -118,10 +181,11 @@ export class MachineCore {
     this.opener = config.native && platform.open !== undefined ? platform.open : openWeb;
     this.binary = config.format === 'binary';
     this.currentUrl = typeof config.url === 'string' ? config.url : '';
-    this.state$ = this.statusSubject.asObservable();
+    this.state$ = this.statusSubject.observable;
     this.input$ = this.inputSubject.observable;
-    this.dropped$ = this.droppedSubject.asObservable();
+    this.dropped$ = this.droppedSubject.observable;
     this.output = { next: (value) => this.send(value), error: noop, complete: noop };
+    const quit = (): void => this.quit();
     this.command = {
       next: (command) => {
         if (this.stopped) return;
@@ -131,11 +195,11 @@ export class MachineCore {
         // Applied now rather than when the loop gets to the event: a command given inside a
         // state$ callback is handled after the current step, but what is sent next must obey it.
         if (command === Command.USE_TEXT || command === Command.USE_BINARY) this.binary = command === Command.USE_BINARY;
-        if (command === Command.QUIT) this.stopped = true; // later output and commands are ignored
-        this.events.next({ type: 'COMMAND', command });
+        if (command === Command.QUIT) quit();
+        else this.events.next({ type: 'COMMAND', command });
       },
-      error: () => this.quit(),
-      complete: () => this.quit(),
+      error: quit,
+      complete: quit,
     };
 
     const policy: Policy = {
@@ -144,40 +208,40 @@ export class MachineCore {
       keepAlive: config.pingInterval > 0 && (config.native || config.heartbeat !== undefined),
       handshake: config.handshake !== undefined,
       maxAttempts: config.maxAttempts,
-      retryDelay: (attempt) => this.retryDelay(attempt),
-      shouldReconnect: (error) => this.shouldReconnect(error),
+      retryDelay: safeRetryDelay(config.retryDelay),
+      shouldReconnect: safeShouldReconnect(config.shouldReconnect),
     };
-    const online$ = config.online$ === undefined
-      ? EMPTY
-      : config.online$.pipe(
-          map((online): Event => ({ type: 'ONLINE', online: Boolean(online) })),
-          catchError(() => EMPTY), // a broken online$ leaves the machine online, not dead
-        );
-    // Order of subscription: online$ first so its current value decides the first state;
-    // events before START so that anything START's effects raise synchronously is caught.
-    // observeOn(queueScheduler) makes the loop a trampoline: an event raised while effects run
-    // (a socket failing at once, a subscriber sending a command) is handled after them, in order.
+    // One stream of every event (commands, socket, timers, online$) into one `scan` of the pure
+    // reducer; one subscriber runs the effects. The stream is a trampoline, so an event raised
+    // while effects run is handled after them, in order.
     this.loop.add(
-      merge(online$, this.events, of(START))
-        .pipe(
-          observeOn(queueScheduler),
-          scan((step: Step, event: Event) => transition(step[0], event, policy), [initialContext(), []] as Step),
-        )
+      this.events.observable
+        .pipe(scan((step: Step, event: Event) => transition(step[0], event, policy), [initialContext(), []] as Step))
         .subscribe((step) => {
           for (const effect of step[1]) this.run(effect);
         }),
     );
-  }
-
-  private quit(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.events.next(QUIT);
+    // online$ before START, so that its current value decides the first state.
+    if (config.online$ !== undefined) {
+      this.loop.add(
+        config.online$.subscribe({
+          next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online) }),
+          error: noop, // a broken online$ leaves the machine as it was, not dead
+        }),
+      );
+    }
+    this.events.next(START);
   }
 
   /** The URL of the latest attempt (`''` before a URL provider first answered). */
   get url(): string {
     return this.currentUrl;
+  }
+
+  private quit(): void {
+    if (this.stopped) return;
+    this.stopped = true; // later output and commands are ignored from this moment
+    this.events.next(QUIT);
   }
 
   private run(effect: Effect): void {
@@ -202,16 +266,17 @@ export class MachineCore {
         break;
       case 'timer': {
         const event = { type: TIMER_EVENTS[effect.name], id: effect.id } as Event;
-        this.startTimer(effect.name, timer(effect.ms, this.config.scheduler).pipe(map(() => event)));
+        this.timers[effect.name]?.unsubscribe();
+        this.timers[effect.name] = this.config.scheduler.schedule(() => this.events.next(event), effect.ms);
         break;
       }
       case 'keepalive': {
+        const attempt = this.attemptNow;
+        if (attempt?.id !== effect.id) break;
         const { pingInterval, pongTimeout, scheduler } = this.config;
         const id = effect.id;
-        this.startTimer(
-          'keepalive',
-          keepAlive(() => this.seen, pingInterval, pongTimeout, scheduler).pipe(map((type): Event => ({ type, id }))),
-        );
+        this.timers.keepalive?.unsubscribe();
+        this.timers.keepalive = keepAlive(attempt, pingInterval, pongTimeout, scheduler, (type) => this.events.next({ type, id }));
         break;
       }
       case 'cancel':
@@ -224,13 +289,8 @@ export class MachineCore {
     }
   }
 
-  private startTimer(name: TimerName, events$: Observable<Event>): void {
-    this.timers[name]?.unsubscribe();
-    this.timers[name] = events$.subscribe((event) => this.events.next(event));
-  }
-
   private connect(id: number): void {
-    const attempt: Attempt = { id, transport: undefined, work: new Subscription(), link: undefined };
+    const attempt = new Attempt(id, this.inputSubject, this.events, this.config.scheduler);
     this.attemptNow = attempt;
     const { url, headers } = this.config;
     if (typeof url === 'string' && typeof headers !== 'function') {
@@ -252,25 +312,8 @@ export class MachineCore {
 
   private open(attempt: Attempt, url: string, headers: Readonly<Record<string, string>> | undefined): void {
     this.currentUrl = url;
-    const id = attempt.id;
-    const sink: Sink = {
-      open: (protocol) => {
-        this.seen = this.config.scheduler.now();
-        this.events.next({ type: 'OPENED', id, protocol });
-      },
-      // The hot path: straight to input$, no reducer, no copy, no timer. (Activity is stamped by
-      // the transport: per network chunk with ws, since reading the clock costs more than this.)
-      message: (message) => {
-        this.inputSubject.next(message);
-        attempt.link?.next(message);
-      },
-      activity: () => {
-        this.seen = this.config.scheduler.now();
-      },
-      fail: (error) => this.events.next({ type: 'FAILED', id, error }),
-    };
     try {
-      attempt.transport = this.opener(this.config, { url, protocols: this.config.protocols, headers }, sink);
+      attempt.transport = this.opener(this.config, { url, protocols: this.config.protocols, headers }, attempt);
     } catch (error) {
       this.fail(attempt, new ConnectError(`could not open a WebSocket: ${describe(error)}`, { cause: error }));
     }
@@ -282,7 +325,7 @@ export class MachineCore {
    * reach subscribers who subscribe right after `new`.
    */
   private fail(attempt: Attempt, error: Error): void {
-    attempt.work.add(this.config.scheduler.schedule(() => this.events.next({ type: 'FAILED', id: attempt.id, error })));
+    attempt.work.add(this.config.scheduler.schedule(() => attempt.fail(error)));
   }
 
   private handshake(id: number): void {
@@ -383,36 +426,10 @@ export class MachineCore {
 
   private scheduleDrain(): void {
     if (this.drainTimer !== undefined && !this.drainTimer.closed) return;
-    this.drainTimer = timer(DRAIN_POLL_MS, this.config.scheduler).subscribe(() => {
+    this.drainTimer = this.config.scheduler.schedule(() => {
       this.drainTimer = undefined;
       this.drain();
-    });
-  }
-
-  private retryDelay(attempt: number): number {
-    let delay: unknown;
-    try {
-      delay = this.config.retryDelay(attempt);
-    } catch (error) {
-      reportLater(error);
-      return backoff(attempt);
-    }
-    if (typeof delay !== 'number' || !(delay >= 0 && delay <= MAX_DELAY)) {
-      reportLater(new RangeError(`retryDelay(${attempt}) returned ${String(delay)}; expected ms from 0 to ${MAX_DELAY}. Using the default backoff.`));
-      return backoff(attempt);
-    }
-    return delay;
-  }
-
-  private shouldReconnect(error: Error): boolean {
-    const decide = this.config.shouldReconnect;
-    if (decide === undefined) return true;
-    try {
-      return Boolean(decide(error));
-    } catch (thrown) {
-      reportLater(thrown);
-      return true; // staying up is the safer reading of a broken rule
-    }
+    }, DRAIN_POLL_MS);
   }
 
   private shutdown(): void {
@@ -428,8 +445,3 @@ export class MachineCore {
     this.loop.unsubscribe();
   }
 }
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
