@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BehaviorSubject, Subject, map, take, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { Command, ConnectTimeoutError, HandshakeError, Machine, PongTimeoutError, State, type MachineOptions, type Status } from '../lib/index.js';
+import { CloseError, Command, ConnectTimeoutError, HandshakeError, Machine, PongTimeoutError, State, type MachineOptions, type Status } from '../lib/index.js';
 import { FakeServer } from '../lib/testing/index.js';
 
 /** A status as one readable line: `WAITING 2 200`, `DISCONNECTED ConnectTimeoutError`, `CONNECTED ""`. */
@@ -339,6 +339,68 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
       [200, 'WAITING 1 100'],
       [250, 'DISCONNECTED'],
     ]);
+  });
+
+  it('a URL provider is called before every attempt; machine.url shows the latest; a throw fails that attempt only', () => {
+    const urls: string[] = [];
+    let calls = 0;
+    const scheduler = new TestScheduler((a, b) => {
+      expect(a).to.deep.equal(b);
+    });
+    const seen: [number, string][] = [];
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      server.connection$.subscribe((c) => {
+        urls.push(c.url);
+        scheduler.schedule(() => c.drop(), 10);
+      });
+      const machine = new Machine(
+        () => {
+          calls++;
+          if (calls === 2) throw new Error('token service down');
+          return `ws://test/?token=t${calls}`;
+        },
+        { WebSocket: server.WebSocket, scheduler, retryDelay: 100, minUptime: 1000 },
+      );
+      machine.state$.subscribe((s) => seen.push([scheduler.now(), label(s)]));
+      scheduler.schedule(() => {
+        expect(machine.url).to.equal('ws://test/?token=t3');
+        machine.command.next(Command.QUIT);
+      }, 150);
+    });
+    expect(urls).to.deep.equal(['ws://test/?token=t1', 'ws://test/?token=t3']);
+    expect(seen).to.deep.equal([
+      [0, 'CONNECTING 0'],
+      [0, 'CONNECTED ""'],
+      [10, 'DISCONNECTED CloseError'],
+      [10, 'CONNECTING 1'],
+      [10, 'DISCONNECTED ConnectError'], // the provider threw: a failed attempt, not a crash
+      [10, 'WAITING 2 100'],
+      [110, 'CONNECTING 2'],
+      [110, 'CONNECTED ""'],
+      [120, 'DISCONNECTED CloseError'],
+      [120, 'WAITING 3 100'],
+      [150, 'DISCONNECTED'],
+    ]);
+  });
+
+  it('shouldReconnect false stops the machine: the error stays on the last status and state$ completes', () => {
+    const asked: string[] = [];
+    const scheduler = new TestScheduler((a, b) => {
+      expect(a).to.deep.equal(b);
+    });
+    scheduler.run(({ expectObservable }) => {
+      const server = new FakeServer({ scheduler });
+      server.connection$.subscribe((c) => scheduler.schedule(() => c.close(4001, 'token expired'), 20));
+      const machine = new Machine('ws://test/', {
+        WebSocket: server.WebSocket,
+        scheduler,
+        shouldReconnect: (e) => (asked.push(`${e.name} ${(e as CloseError).code}`), (e as CloseError).code !== 4001),
+      });
+      expectObservable(machine.state$.pipe(map(label))).toBe('(ab) 16ms (c|)', { a: 'CONNECTING 0', b: 'CONNECTED ""', c: 'DISCONNECTED CloseError' });
+      expectObservable(machine.input$).toBe('20ms |');
+    });
+    expect(asked).to.deep.equal(['CloseError 4001']);
   });
 
   it('maxQueue with drop-oldest and drop-newest: dropped$ carries exactly what was given up', () => {
