@@ -265,9 +265,13 @@ export class MachineCore {
         this.ping(effect.id);
         break;
       case 'timer': {
-        const event = { type: TIMER_EVENTS[effect.name], id: effect.id } as Event;
-        this.timers[effect.name]?.unsubscribe();
-        this.timers[effect.name] = this.config.scheduler.schedule(() => this.events.next(event), effect.ms);
+        const { name, ms } = effect;
+        const event = { type: TIMER_EVENTS[name], id: effect.id } as Event;
+        this.timers[name]?.unsubscribe();
+        this.timers[name] = this.config.scheduler.schedule(() => {
+          this.timers[name] = undefined; // fired: nothing to hold on to (a stable machine keeps no timer but keep-alive)
+          this.events.next(event);
+        }, ms);
         break;
       }
       case 'keepalive': {

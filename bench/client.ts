@@ -1,0 +1,126 @@
+// A long-lived client process for one library (argv[2]): runs the throughput, echo and reconnect
+// scenarios on command, one connection at a time. One process per library keeps each library's
+// JIT state and heap to itself while the orchestrator alternates between them.
+import { loadAdapter, sizeOf, type Client, type Lib } from './adapters.js';
+import { now, serve } from './ipc.js';
+import { mean, percentile } from './stats.js';
+
+const lib = process.argv[2] as Lib;
+const machineOptions = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>;
+const connect = await loadAdapter(lib, machineOptions);
+
+let client: Client | undefined;
+let messages = 0;
+let bytes = 0;
+let target = Infinity;
+let onTarget: (() => void) | undefined;
+let echoStep: ((n: number) => void) | undefined;
+let opens: number[] = [];
+let openWaiters: Array<() => void> = [];
+
+const handlers = {
+  open() {
+    opens.push(now());
+    for (const f of openWaiters.splice(0)) f();
+  },
+  message(data: unknown) {
+    const n = sizeOf(data);
+    if (echoStep) return echoStep(n);
+    messages++;
+    bytes += n;
+    if (messages === target) onTarget?.();
+  },
+};
+
+function payload(size: number): Uint8Array {
+  return new Uint8Array(size).fill(0x61);
+}
+
+function waitOpens(count: number): Promise<number> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (opens.length >= count) resolve(opens[count - 1]!);
+      else openWaiters.push(check);
+    };
+    check();
+  });
+}
+
+function current(): Client {
+  if (!client) throw new Error('no connection');
+  return client;
+}
+
+serve({
+  async open({ url }: { url: string }) {
+    client?.close();
+    messages = 0;
+    bytes = 0;
+    target = Infinity;
+    opens = [];
+    openWaiters = [];
+    client = connect(url, handlers);
+    return { t: await waitOpens(1) };
+  },
+
+  close() {
+    client?.close();
+    client = undefined;
+    return {};
+  },
+
+  /** Resolves once `count` messages have arrived on the current connection. */
+  awaitMessages({ count }: { count: number }) {
+    return new Promise((resolve) => {
+      const done = () => {
+        onTarget = undefined;
+        target = Infinity;
+        resolve({ tEnd: now(), messages, bytes });
+      };
+      if (messages >= count) return done();
+      target = count;
+      onTarget = done;
+    });
+  },
+
+  send({ count, size }: { count: number; size: number }) {
+    const c = current();
+    const data = payload(size);
+    const tStart = now();
+    for (let i = 0; i < count; i++) c.send(data);
+    return { tStart, tLoop: now() };
+  },
+
+  echo({ count, size }: { count: number; size: number }) {
+    const c = current();
+    const data = payload(size);
+    const rtt = new Float64Array(count);
+    let i = 0;
+    let bad = 0;
+    let t = 0;
+    return new Promise((resolve) => {
+      echoStep = (n) => {
+        rtt[i++] = now() - t;
+        if (n !== size) bad++;
+        if (i === count) {
+          echoStep = undefined;
+          const all = Array.from(rtt);
+          resolve({ p50: percentile(all, 50), p99: percentile(all, 99), mean: mean(all), bad });
+          return;
+        }
+        t = now();
+        c.send(data);
+      };
+      t = now();
+      c.send(data);
+    });
+  },
+
+  opens() {
+    return { count: opens.length };
+  },
+
+  waitOpen({ count }: { count: number }) {
+    return waitOpens(count).then((t) => ({ t }));
+  },
+});
