@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import { Observable, asyncScheduler } from 'rxjs';
+import { backoff, normalizeUrl, resolveOptions, type Platform } from '../lib/options.js';
+
+const node: Platform = { WebSocket: class {} as never, native: true, node: true, online$: undefined };
+const browser: Platform = { WebSocket: class {} as never, native: false, node: false, online$: undefined };
+const URL_OK = 'ws://127.0.0.1:1/';
+
+describe('options: validated at construction', function () {
+  this.timeout(2000);
+
+  // [what, options, error class, message that names the option]
+  const bad: [string, object, ErrorConstructor, RegExp][] = [
+    ['format', { format: 'json' }, TypeError, /^format must be 'binary' or 'text'/],
+    ['connectTimeout 0', { connectTimeout: 0 }, RangeError, /^connectTimeout must be/],
+    ['connectTimeout NaN', { connectTimeout: Number.NaN }, TypeError, /^connectTimeout must be a number/],
+    ['connectTimeout string', { connectTimeout: '5' }, TypeError, /^connectTimeout must be a number/],
+    ['retryDelay negative', { retryDelay: -1 }, RangeError, /^retryDelay must be/],
+    ['retryDelay object', { retryDelay: {} }, TypeError, /^retryDelay must be a number/],
+    ['minUptime Infinity', { minUptime: Infinity }, RangeError, /^minUptime/],
+    ['pingInterval negative', { pingInterval: -5 }, RangeError, /^pingInterval/],
+    ['pongTimeout 0', { pongTimeout: 0 }, RangeError, /^pongTimeout/],
+    ['maxQueue fraction', { maxQueue: 1.5 }, RangeError, /^maxQueue must be an integer/],
+    ['maxAttempts 0', { maxAttempts: 0 }, RangeError, /^maxAttempts/],
+    ['overflow', { overflow: 'drop-all' }, TypeError, /^overflow must be 'drop-oldest' or 'drop-newest'/],
+    ['protocols with a space', { protocols: ['chat v1'] }, SyntaxError, /^protocols: "chat v1" is not a valid sub-protocol/],
+    ['protocols twice', { protocols: ['a', 'a'] }, SyntaxError, /^protocols: "a" is listed twice/],
+    ['protocols number', { protocols: 3 }, TypeError, /^protocols must be/],
+    ['heartbeat number', { heartbeat: 42 }, TypeError, /^heartbeat must be a string or bytes/],
+    ['WebSocket not a function', { WebSocket: 'ws' }, TypeError, /^WebSocket must be a function/],
+    ['scheduler', { scheduler: {} }, TypeError, /^scheduler must be an RxJS SchedulerLike/],
+    ['shouldReconnect', { shouldReconnect: true }, TypeError, /^shouldReconnect must be a function/],
+    ['handshake', { handshake: 'auth' }, TypeError, /^handshake must be a function/],
+    ['online$', { online$: true }, TypeError, /^online\$ must be an Observable/],
+    ['headers value', { headers: { authorization: 7 } }, TypeError, /^headers\["authorization"\] must be a string/],
+    ['headers array', { headers: ['a'] }, TypeError, /^headers must be an object/],
+    ['tls', { tls: 'yes' }, TypeError, /^tls must be an object/],
+    ['followRedirects', { followRedirects: 'yes' }, TypeError, /^followRedirects must be a boolean/],
+    ['maxMessageSize 0', { maxMessageSize: 0 }, RangeError, /^maxMessageSize/],
+  ];
+  for (const [what, options, kind, message] of bad) {
+    it(`rejects ${what} with a ${kind.name} naming it`, () => {
+      expect(() => resolveOptions(URL_OK, options, node)).to.throw(kind, message);
+    });
+  }
+
+  it('rejects options that are not an object', () => {
+    expect(() => resolveOptions(URL_OK, 5, node)).to.throw(TypeError, /^options must be an object/);
+    expect(() => resolveOptions(URL_OK, null, node)).to.throw(TypeError, /^options must be an object/);
+  });
+
+  it('in a browser, headers in either form and tls throw a TypeError naming them', () => {
+    expect(() => resolveOptions(URL_OK, { headers: { a: 'b' } }, browser)).to.throw(TypeError, /^headers cannot be sent by a browser/);
+    expect(() => resolveOptions(URL_OK, { headers: () => ({}) }, browser)).to.throw(TypeError, /^headers/);
+    expect(() => resolveOptions(URL_OK, { tls: {} }, browser)).to.throw(TypeError, /^tls cannot be set/);
+  });
+
+  it('a header value is never quoted in the error (it may be a credential)', () => {
+    expect(() => resolveOptions(URL_OK, { headers: { authorization: { secret: 's3cr3t' } } }, node)).to.throw(TypeError).that.satisfies(
+      (e: Error) => !e.message.includes('s3cr3t'),
+    );
+  });
+
+  it('fills in the defaults of API.md', () => {
+    const c = resolveOptions(URL_OK, undefined, node);
+    expect(c).to.include({
+      format: 'binary',
+      connectTimeout: 5000,
+      minUptime: 5000,
+      pingInterval: 30_000,
+      pongTimeout: 10_000,
+      maxQueue: 1000,
+      maxAttempts: Infinity,
+      overflow: 'drop-oldest',
+      scheduler: asyncScheduler,
+      native: true,
+      followRedirects: false,
+    });
+    expect(c.retryDelay).to.equal(backoff);
+    expect(c.protocols).to.equal(undefined);
+  });
+
+  it('accepts Infinity where it means "no limit", and a fixed retryDelay', () => {
+    const c = resolveOptions(URL_OK, { maxQueue: Infinity, maxAttempts: Infinity, retryDelay: 250, protocols: 'v1' }, node);
+    expect(c.maxQueue).to.equal(Infinity);
+    expect(c.retryDelay(7)).to.equal(250);
+    expect(c.protocols).to.deep.equal(['v1']);
+  });
+
+  it('a given WebSocket constructor is driven through the standard API, even on Node', () => {
+    const Ws = class {} as never;
+    expect(resolveOptions(URL_OK, { WebSocket: Ws }, node)).to.include({ WebSocket: Ws, native: false });
+  });
+
+  it('online$ defaults to the platform’s (browsers), none on Node', () => {
+    const online$ = new Observable<boolean>();
+    expect(resolveOptions(URL_OK, {}, { ...browser, online$: () => online$ }).online$).to.equal(online$);
+    expect(resolveOptions(URL_OK, {}, node).online$).to.equal(undefined);
+  });
+});
+
+describe('options: the URL', function () {
+  this.timeout(2000);
+
+  it('keeps a ws: or wss: URL as given, and turns http(s) into ws(s)', () => {
+    expect(normalizeUrl('ws://127.0.0.1:8080')).to.equal('ws://127.0.0.1:8080');
+    expect(normalizeUrl('wss://example.test/feed?x=1')).to.equal('wss://example.test/feed?x=1');
+    expect(normalizeUrl('http://127.0.0.1:8080/a')).to.equal('ws://127.0.0.1:8080/a');
+    expect(normalizeUrl('https://example.test/')).to.equal('wss://example.test/');
+    expect(normalizeUrl(new URL('ws://example.test/x'))).to.equal('ws://example.test/x');
+  });
+
+  it('rejects an unparseable URL, another scheme or a fragment, naming the URL (redacted)', () => {
+    expect(() => normalizeUrl('not a url')).to.throw(SyntaxError, /^url "not a url" is not a valid URL/);
+    expect(() => normalizeUrl('ftp://example.test/')).to.throw(SyntaxError, /scheme "ftp:"/);
+    expect(() => normalizeUrl('ws://example.test/#top')).to.throw(SyntaxError, /fragment/);
+    expect(() => normalizeUrl('ftp://bob:hunter2@example.test/?token=abc')).to.throw(SyntaxError).that.satisfies(
+      (e: Error) => !e.message.includes('hunter2') && !e.message.includes('abc'),
+    );
+    expect(() => normalizeUrl(42)).to.throw(TypeError, /^url must be a string, a URL or a function/);
+  });
+
+  it('the default backoff is random in [d/2, d], d = min(30 s, 1 s × 2^(attempt−1))', () => {
+    for (const [attempt, d] of [[1, 1000], [2, 2000], [3, 4000], [6, 30_000], [20, 30_000]] as const) {
+      for (let i = 0; i < 50; i++) expect(backoff(attempt)).to.be.within(d / 2, d);
+    }
+  });
+});
