@@ -1,8 +1,9 @@
 import { CloseError, ConnectError, UpgradeError } from './errors.js';
-import { asBytes, asText } from './message.js';
+import { asBytes, asText, toMessage } from './message.js';
 import type { Config, WebSocketLike } from './options.js';
 import { redactUrl } from './redact.js';
 import type { OpenRequest, Sink, Transport } from './transport.js';
+import type { Message } from './types.js';
 
 const OPEN = 1;
 const CLOSED = 3;
@@ -35,7 +36,18 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
   };
   const onMessage = (event: { data: unknown }): void => {
     const data = event.data;
-    const message = typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer);
+    let message: Message;
+    if (typeof data === 'string') message = data;
+    else if (data instanceof ArrayBuffer) message = new Uint8Array(data);
+    else {
+      try {
+        message = toMessage(data); // another realm's ArrayBuffer, or a view
+      } catch {
+        // A Blob would need an asynchronous read, which would reorder messages: refuse it loudly.
+        finish(new CloseError("a binary message arrived in a form that cannot be read at once: the WebSocket must honour binaryType 'arraybuffer'", { code: 1003 }), 1003);
+        return;
+      }
+    }
     const size = typeof message === 'string' ? message.length : message.byteLength;
     if (size > config.maxMessageSize) {
       finish(new CloseError(`a message was larger than maxMessageSize (${config.maxMessageSize} bytes)`, { code: 1009 }), 1009);
@@ -78,9 +90,15 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
   function release(code?: number): void {
     if (ws.readyState === CLOSED) return;
     const terminate = (ws as { terminate?: () => void }).terminate;
-    if (code === undefined && typeof terminate === 'function') terminate.call(ws);
-    else if (code !== undefined && ws.readyState === OPEN) ws.close(code);
-    else ws.close();
+    try {
+      if (code === undefined && typeof terminate === 'function') terminate.call(ws);
+      // A page may only send 1000 or 3000–4999: protocol codes such as 1009 go out as 1000 (the
+      // local error keeps the real one).
+      else if (code !== undefined && ws.readyState === OPEN) ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000);
+      else ws.close();
+    } catch {
+      // A socket that refuses to close is one we no longer listen to: nothing more to do.
+    }
   }
 
   function finish(error: Error, code?: number): void {

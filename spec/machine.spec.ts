@@ -403,6 +403,46 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     expect(asked).to.deep.equal(['CloseError 4001']);
   });
 
+  it('a WebSocket that ignores binaryType (Blobs) is refused loudly, not read as empty bytes', () => {
+    let error: Error | undefined;
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      class Stubborn extends server.WebSocket {
+        override set binaryType(_: 'blob' | 'arraybuffer') {}
+        override get binaryType(): 'blob' | 'arraybuffer' {
+          return 'blob';
+        }
+      }
+      server.connection$.subscribe((c) => c.send(new Uint8Array([1, 2, 3])));
+      const machine = new Machine('ws://test/', { WebSocket: Stubborn, scheduler, maxAttempts: 1 });
+      machine.state$.subscribe((s) => (error ??= s.error));
+    });
+    expect(error).to.be.instanceOf(CloseError).and.include({ code: 1003 });
+    expect(error?.message).to.match(/binaryType 'arraybuffer'/);
+  });
+
+  it('maxMessageSize on the standard API: a bigger message drops the connection (CloseError 1009), the page closes with 1000', () => {
+    let error: Error | undefined;
+    const got: unknown[] = [];
+    let closedWith: number | undefined;
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      server.connection$.subscribe((c) => {
+        c.send(new Uint8Array(4));
+        c.send(new Uint8Array(5));
+        scheduler.schedule(() => (closedWith = c.closed?.code), 10);
+      });
+      const machine = new Machine('ws://test/', { WebSocket: server.WebSocket, scheduler, maxAttempts: 1, maxMessageSize: 4 });
+      machine.input$.subscribe((m) => got.push((m as Uint8Array).length));
+      machine.state$.subscribe((s) => (error ??= s.error));
+    });
+    expect(got).to.deep.equal([4]);
+    expect(error).to.be.instanceOf(CloseError).and.include({ code: 1009 });
+    expect(closedWith).to.equal(1000);
+  });
+
   it('maxQueue with drop-oldest and drop-newest: dropped$ carries exactly what was given up', () => {
     for (const [overflow, expected] of [
       ['drop-oldest', ['a', 'b']],
