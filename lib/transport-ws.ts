@@ -52,6 +52,16 @@ function onData(this: Socket): void {
   transportOf(this).sink.activity();
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each listener has its own event's signature
+const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) => void])[] = [
+  ['open', onOpen],
+  ['message', onMessage],
+  ['close', onClose],
+  ['error', onError],
+  ['upgrade', onUpgrade],
+  ['unexpected-response', onUnexpectedResponse],
+];
+
 class WsTransport implements Transport {
   socket: Tagged<Socket> | undefined;
   private isOpen = false;
@@ -64,12 +74,7 @@ class WsTransport implements Transport {
     private readonly request: OpenRequest,
   ) {
     ws[kTransport] = this;
-    ws.on('open', onOpen);
-    ws.on('message', onMessage);
-    ws.on('close', onClose);
-    ws.on('error', onError);
-    ws.on('upgrade', onUpgrade);
-    ws.on('unexpected-response', onUnexpectedResponse);
+    for (const [event, listener] of LISTENERS) ws.on(event, listener);
     if (config.followRedirects) ws.on('redirect', onRedirect);
   }
 
@@ -156,12 +161,7 @@ class WsTransport implements Transport {
 
   private detach(): void {
     const ws = this.ws;
-    ws.off('open', onOpen);
-    ws.off('message', onMessage);
-    ws.off('close', onClose);
-    ws.off('error', onError);
-    ws.off('upgrade', onUpgrade);
-    ws.off('unexpected-response', onUnexpectedResponse);
+    for (const [event, listener] of LISTENERS) ws.off(event, listener);
     ws.off('redirect', onRedirect);
     this.socket?.off('data', onData);
     // ws emits 'error' while aborting; an EventEmitter without an 'error' listener would throw.
