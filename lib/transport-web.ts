@@ -1,5 +1,5 @@
 import { CloseError, ConnectError, UpgradeError } from './errors.js';
-import { asBytes, asText, toMessage } from './message.js';
+import { asBytes, asText, sizeOf, toMessage } from './message.js';
 import type { Config, WebSocketLike } from './options.js';
 import { redactUrl } from './redact.js';
 import type { OpenRequest, Sink, Transport } from './transport.js';
@@ -48,8 +48,7 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
         return;
       }
     }
-    const size = typeof message === 'string' ? message.length : message.byteLength;
-    if (size > config.maxMessageSize) {
+    if (sizeOf(message) > config.maxMessageSize) {
       finish(new CloseError(`a message was larger than maxMessageSize (${config.maxMessageSize} bytes)`, { code: 1009 }), 1009);
       return;
     }

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { config as rxjsConfig } from 'rxjs';
 import { Multicast } from '../lib/multicast.js';
-import { Trampoline } from '../lib/trampoline.js';
 
 describe('Multicast', function () {
   this.timeout(2000);
@@ -37,48 +35,5 @@ describe('Multicast', function () {
     const got: unknown[] = [];
     m.observable.subscribe({ next: (v) => got.push(v), complete: () => got.push('done') });
     expect(got).to.deep.equal(['done']);
-  });
-});
-
-describe('Trampoline', function () {
-  this.timeout(2000);
-
-  it('handles an event raised during another after it, in order, never re-entrantly', () => {
-    const t = new Trampoline<string>();
-    const got: string[] = [];
-    let depth = 0;
-    t.observable.subscribe((v) => {
-      depth++;
-      got.push(`${v}@${depth}`);
-      if (v === 'a') {
-        t.next('b');
-        t.next('c');
-      }
-      if (v === 'b') t.next('d');
-      depth--;
-    });
-    t.next('a');
-    expect(got).to.deep.equal(['a@1', 'b@1', 'c@1', 'd@1']);
-  });
-
-  it('a subscriber that throws is reported as RxJS reports it, and delivery goes on', async () => {
-    const t = new Trampoline<number>();
-    const got: number[] = [];
-    const reported: unknown[] = [];
-    const previous = rxjsConfig.onUnhandledError;
-    rxjsConfig.onUnhandledError = (e) => reported.push(e);
-    try {
-      t.observable.subscribe(() => {
-        throw new Error('x');
-      });
-      t.observable.subscribe((v) => got.push(v));
-      t.next(1);
-      t.next(2);
-      await new Promise((resolve) => setTimeout(resolve, 0)); // RxJS reports on the next macrotask
-    } finally {
-      rxjsConfig.onUnhandledError = previous;
-    }
-    expect(got).to.deep.equal([1, 2]);
-    expect(reported).to.have.length(2);
   });
 });
