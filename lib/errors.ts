@@ -1,3 +1,5 @@
+import { redactUrl } from './url.js';
+
 /**
  * What every runtime error of a machine can tell: the close `code` and `reason` when the socket
  * closed, and the HTTP `status` when the server refused the upgrade (Node only: a browser hides it).
@@ -124,4 +126,32 @@ export class PongTimeoutError extends MachineError {
 export class ReconnectError extends MachineError {
   /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'ReconnectError' as const;
+}
+
+// The errors both transports raise, worded once.
+
+/** An open connection closed: the peer's code and reason. */
+export function closedError(code: number, reason: string, cause?: unknown): CloseError {
+  return new CloseError(`connection closed (code ${code}${reason ? `: ${reason}` : ''})`, { code, reason, cause });
+}
+
+/** An incoming message over `maxMessageSize`: the connection is closed with 1009. */
+export function tooLargeError(maxMessageSize: number, cause?: unknown): CloseError {
+  return new CloseError(`a message was larger than maxMessageSize (${maxMessageSize} bytes)`, { code: 1009, cause });
+}
+
+/** The server answered the upgrade with an HTTP status instead of switching protocols. */
+export function refusedError(url: string, status: number, details: { code?: number; cause?: unknown } = {}): UpgradeError {
+  const hint = status >= 300 && status < 400 ? ' (a redirect: set followRedirects: true to follow it)' : '';
+  return new UpgradeError(`server refused the WebSocket upgrade of ${redactUrl(url)} with HTTP ${status}${hint}`, { ...details, status });
+}
+
+/**
+ * An attempt that failed before the socket opened. TLS spoken to a plain-text server fails deep
+ * in OpenSSL with words no user should have to decode: say what it means.
+ */
+export function connectError(url: string, detail: string, details: { code?: number; reason?: string; cause?: unknown } = {}): ConnectError {
+  const plainServer = /^wss:/i.test(url) && /wrong version number|packet length too long|EPROTO|unknown protocol/i.test(detail);
+  const text = plainServer ? `the server does not speak TLS; use ws:// for a plain-text server (${detail})` : detail;
+  return new ConnectError(`could not connect to ${redactUrl(url)}: ${text}`, details);
 }

@@ -1,6 +1,5 @@
+import { kindOf } from './describe.js';
 import type { Message } from './types.js';
-
-const toStringTag = Object.prototype.toString;
 
 /**
  * Turns what a caller gives `output` into a Message without copying: a string stays a string,
@@ -10,16 +9,9 @@ const toStringTag = Object.prototype.toString;
 export function toMessage(value: unknown): Message {
   if (typeof value === 'string' || value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  // toString works across realms (an ArrayBuffer from an iframe or a vm context).
-  const tag = toStringTag.call(value);
-  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return new Uint8Array(value as ArrayBuffer);
-  throw new TypeError(`output accepts a string, an ArrayBuffer or an ArrayBufferView, got ${kind(value)}`);
-}
-
-function kind(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return toStringTag.call(value).slice(8, -1);
+  const kind = kindOf(value);
+  if (kind === 'ArrayBuffer' || kind === 'SharedArrayBuffer') return new Uint8Array(value as ArrayBuffer);
+  throw new TypeError(`output accepts a string, an ArrayBuffer or an ArrayBufferView, got ${kind}`);
 }
 
 /** The size of a message in bytes, as far as a cheap count goes (UTF-16 length for strings). */

@@ -1,7 +1,6 @@
-import { isObservable, type Observable, type ObservableInput, type SchedulerLike, asyncScheduler } from 'rxjs';
-import { redactUrl } from './redact.js';
+import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
+import type { WebSocketConstructor } from './transport.js';
 import type { Format, Message, Sendable } from './types.js';
-import { toMessage } from './message.js';
 
 /**
  * A function that gives the URL for the next attempt (called before every attempt, so each can
@@ -9,7 +8,10 @@ import { toMessage } from './message.js';
  *
  * @example
  * ```ts
- * const machine = new Machine(async () => `wss://api.example.com/live?token=${await auth.token()}`);
+ * import { Machine, type UrlProvider } from 'ws-machine';
+ * declare const auth: { token(): Promise<string> };
+ * const url: UrlProvider = async () => `wss://api.example.com/live?token=${await auth.token()}`;
+ * const machine = new Machine(url);
  * ```
  */
 export type UrlProvider = () => string | URL | PromiseLike<string | URL>;
@@ -19,6 +21,8 @@ export type UrlProvider = () => string | URL | PromiseLike<string | URL>;
  *
  * @example
  * ```ts
+ * import type { HeadersOption } from 'ws-machine';
+ * declare const auth: { token(): Promise<string> };
  * const headers: HeadersOption = async () => ({ authorization: `Bearer ${await auth.token()}` });
  * ```
  */
@@ -32,6 +36,9 @@ export type HeadersOption =
  *
  * @example
  * ```ts
+ * import { first } from 'rxjs';
+ * import type { Link } from 'ws-machine';
+ * declare const token: string;
  * const handshake = (link: Link) => {
  *   link.send(JSON.stringify({ type: 'auth', token }));
  *   return link.input$.pipe(first((m) => m === '{"type":"ok"}'));
@@ -46,55 +53,12 @@ export interface Link {
 }
 
 /**
- * The part of the standard (WHATWG) WebSocket interface that a machine drives.
- *
- * @example
- * ```ts
- * const socket: WebSocketLike = new WebSocket('wss://example.com/');
- * ```
- */
-export interface WebSocketLike {
-  /** 0 connecting, 1 open, 2 closing, 3 closed. */
-  readonly readyState: number;
-  /** The sub-protocol the server chose (`''` for none). */
-  readonly protocol: string;
-  /** Bytes accepted by `send()` but not yet on the wire; drives `highWaterMark`. */
-  readonly bufferedAmount: number;
-  /** Set to `'arraybuffer'` by the machine, so binary messages arrive as ArrayBuffer. */
-  binaryType: string;
-  /** Sends a string as a text frame, bytes as a binary frame. */
-  send(data: string | ArrayBufferLike | ArrayBufferView): void;
-  /** Starts the closing handshake (or aborts an opening one). */
-  close(code?: number, reason?: string): void;
-  /** The machine listens for `open`, `message`, `close` and `error`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  addEventListener(type: string, listener: (event: any) => void): void;
-  /** Undoes `addEventListener`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  removeEventListener(type: string, listener: (event: any) => void): void;
-}
-
-/**
- * A WebSocket constructor: the browser's, `ws`, or a test double.
- *
- * @example
- * ```ts
- * import WebSocket from 'ws';
- * const ctor: WebSocketConstructor = WebSocket;
- * ```
- */
-export type WebSocketConstructor = new (
-  url: string,
-  protocols?: string | string[],
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  options?: any,
-) => WebSocketLike;
-
-/**
  * TLS settings for `wss://` on Node (passed to `tls.connect`). Certificates are verified by default.
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { Machine } from 'ws-machine';
  * new Machine('wss://10.0.0.5:8443/', { tls: { ca: readFileSync('ca.pem'), servername: 'api.internal' } });
  * ```
  */
@@ -120,6 +84,7 @@ export interface TlsOptions {
  *
  * @example
  * ```ts
+ * import { Machine } from 'ws-machine';
  * const machine = new Machine('wss://example.com/feed', {
  *   protocols: ['v2.feed'],
  *   format: 'text',
@@ -172,231 +137,11 @@ export interface MachineOptions {
   tls?: TlsOptions;
   /** Follow HTTP redirects on the upgrade request (Node only); default `false`. */
   followRedirects?: boolean;
-}
-
-/** What a platform (Node, browser) contributes to a machine. */
-export interface Platform {
-  /** The platform's own socket layer, used when no `WebSocket` option is given. */
-  readonly WebSocket: WebSocketConstructor | undefined;
-  /** True where the default socket is `ws`, driven through its own API (pings, headers, TLS). */
-  readonly native: boolean;
-  /** Headers, TLS and redirects are only possible on Node. */
-  readonly node: boolean;
-  /** The default `online$` (browsers: window events), or none. */
-  readonly online$: (() => Observable<boolean>) | undefined;
-}
-
-/** Options after validation and defaults: what the machine and reducer read. */
-export interface Config {
-  readonly url: string | UrlProvider;
-  readonly headers: HeadersOption | undefined;
-  readonly protocols: string[] | undefined;
-  readonly format: Format;
-  readonly connectTimeout: number;
-  readonly retryDelay: (attempt: number) => number;
-  readonly minUptime: number;
-  readonly pingInterval: number;
-  readonly pongTimeout: number;
-  readonly heartbeat: Message | undefined;
-  readonly maxQueue: number;
-  readonly WebSocket: WebSocketConstructor;
-  readonly native: boolean;
-  readonly scheduler: SchedulerLike;
-  readonly maxAttempts: number;
-  readonly shouldReconnect: ((error: Error) => boolean) | undefined;
-  readonly handshake: ((link: Link) => ObservableInput<unknown>) | undefined;
-  readonly overflow: 'drop-oldest' | 'drop-newest';
-  readonly online$: Observable<boolean> | undefined;
-  readonly maxMessageSize: number;
-  readonly highWaterMark: number;
-  readonly tls: TlsOptions | undefined;
-  readonly followRedirects: boolean;
-}
-
-const MAX_TIMER = 2 ** 31 - 1; // setTimeout's limit: longer delays fire at once
-const SCHEMES: Readonly<Record<string, string>> = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' };
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/; // RFC 7230 token: what a sub-protocol may be
-
-/**
- * The default `retryDelay`: random in [d/2, d] with d = min(30 s, 1 s × 2^(attempt−1)), so that
- * clients dropped together do not all come back in the same millisecond.
- *
- * @example
- * ```ts
- * new Machine(url, { retryDelay: (attempt) => (attempt > 5 ? 60_000 : backoff(attempt)) });
- * ```
- */
-export function backoff(attempt: number): number {
-  const d = Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(d / 2 + (Math.random() * d) / 2);
-}
-
-/**
- * Checks a static URL (or one a provider returned) and turns http(s) into ws(s).
- * Throws a SyntaxError or TypeError whose message names the (redacted) URL.
- */
-export function normalizeUrl(input: unknown): string {
-  if (typeof input !== 'string' && !(input instanceof URL)) {
-    throw new TypeError(`url must be a string, a URL or a function returning one, got ${describe(input)}`);
-  }
-  const text = String(input);
-  let parsed: URL;
-  try {
-    const base = (globalThis as { location?: { href?: string } }).location?.href;
-    parsed = base === undefined ? new URL(text) : new URL(text, base);
-  } catch {
-    // No `cause`: the parser's error keeps the whole URL, credentials included, in `input`.
-    throw new SyntaxError(`url "${redactUrl(text)}" is not a valid URL`);
-  }
-  const scheme = SCHEMES[parsed.protocol];
-  if (scheme === undefined) {
-    throw new SyntaxError(`url "${redactUrl(text)}" has scheme "${parsed.protocol}"; use ws:, wss:, http: or https:`);
-  }
-  if (parsed.hash !== '') {
-    throw new SyntaxError(`url "${redactUrl(text)}" has a fragment (#…), which WebSocket URLs cannot have`);
-  }
-  if (scheme === parsed.protocol && /^wss?:\/\//i.test(text)) return text; // as given, when nothing needs changing
-  parsed.protocol = scheme;
-  return parsed.href;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
-}
-
-function number(
-  name: string,
-  value: unknown,
-  fallback: number,
-  { min = 0, integer = false, infinite = false }: { min?: number; integer?: boolean; infinite?: boolean } = {},
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  }
-  if (value === Infinity && infinite) return value;
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value)) || value > MAX_TIMER) {
-    const kind = integer ? 'an integer' : 'a number';
-    throw new RangeError(`${name} must be ${kind} from ${min} to ${MAX_TIMER}${infinite ? ' or Infinity' : ''}, got ${value}`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) {
-    throw new TypeError(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describe(value)}`);
-  }
-  return value as T;
-}
-
-function fn<T>(name: string, value: unknown): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
-  return value as T;
-}
-
-function protocolList(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list)) throw new TypeError(`protocols must be a string or an array of strings, got ${describe(value)}`);
-  const seen = new Set<string>();
-  for (const p of list) {
-    if (typeof p !== 'string' || !TOKEN.test(p)) throw new SyntaxError(`protocols: "${String(p)}" is not a valid sub-protocol name`);
-    if (seen.has(p)) throw new SyntaxError(`protocols: "${p}" is listed twice`);
-    seen.add(p);
-  }
-  return list as string[];
-}
-
-/** Checks that headers are a plain record of string values. */
-export function checkHeaders(value: unknown, name = 'headers'): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`${name} must be an object of string values, got ${describe(value)}`);
-  }
-  for (const [key, v] of Object.entries(value)) {
-    // The value is not quoted: it may be a credential.
-    if (typeof v !== 'string') throw new TypeError(`${name}["${key}"] must be a string, got ${typeof v}`);
-  }
-  return value as Record<string, string>;
-}
-
-/**
- * Validates the URL argument and options and fills in defaults. Throws a TypeError, SyntaxError or
- * RangeError naming the URL or the option.
- */
-export function resolveOptions(url: unknown, options: unknown, platform: Platform): Config {
-  if (options === null || (options !== undefined && typeof options !== 'object')) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
-  }
-  const o = (options ?? {}) as MachineOptions;
-  const target = typeof url === 'function' ? (url as UrlProvider) : normalizeUrl(url);
-
-  if (o.headers !== undefined) {
-    if (!platform.node) {
-      throw new TypeError('headers cannot be sent by a browser WebSocket; pass credentials in the URL or a handshake instead');
-    }
-    if (typeof o.headers !== 'function') checkHeaders(o.headers);
-  }
-  if (o.tls !== undefined && (!platform.node || o.tls === null || typeof o.tls !== 'object')) {
-    throw new TypeError(platform.node ? 'tls must be an object of TLS settings' : 'tls cannot be set for a browser WebSocket');
-  }
-  if (o.followRedirects !== undefined && typeof o.followRedirects !== 'boolean') {
-    throw new TypeError(`followRedirects must be a boolean, got ${describe(o.followRedirects)}`);
-  }
-  const WebSocket = fn<WebSocketConstructor>('WebSocket', o.WebSocket) ?? platform.WebSocket;
-  if (WebSocket === undefined) {
-    throw new TypeError('WebSocket: this platform has no WebSocket; pass a constructor as the WebSocket option');
-  }
-  const scheduler = o.scheduler ?? asyncScheduler;
-  if (typeof scheduler !== 'object' || typeof scheduler.schedule !== 'function' || typeof scheduler.now !== 'function') {
-    throw new TypeError(`scheduler must be an RxJS SchedulerLike, got ${describe(o.scheduler)}`);
-  }
-  const retryDelay = o.retryDelay;
-  let delay: (attempt: number) => number;
-  if (typeof retryDelay === 'function') delay = retryDelay;
-  else if (retryDelay === undefined) delay = backoff;
-  else {
-    const fixed = number('retryDelay', retryDelay, 0);
-    delay = () => fixed;
-  }
-  if (o.online$ !== undefined && !isObservable(o.online$)) {
-    throw new TypeError(`online$ must be an Observable<boolean>, got ${describe(o.online$)}`);
-  }
-  let heartbeat: Message | undefined;
-  if (o.heartbeat !== undefined) {
-    try {
-      heartbeat = toMessage(o.heartbeat);
-    } catch {
-      throw new TypeError(`heartbeat must be a string or bytes, got ${describe(o.heartbeat)}`);
-    }
-  }
-
-  return {
-    url: target,
-    headers: o.headers,
-    protocols: protocolList(o.protocols),
-    format: oneOf('format', o.format, ['binary', 'text'], 'binary'),
-    connectTimeout: number('connectTimeout', o.connectTimeout, 5000, { min: 1 }),
-    retryDelay: delay,
-    minUptime: number('minUptime', o.minUptime, 5000),
-    pingInterval: number('pingInterval', o.pingInterval, 30_000),
-    pongTimeout: number('pongTimeout', o.pongTimeout, 10_000, { min: 1 }),
-    heartbeat,
-    maxQueue: number('maxQueue', o.maxQueue, 1000, { integer: true, infinite: true }),
-    WebSocket,
-    native: o.WebSocket === undefined && platform.native,
-    scheduler,
-    maxAttempts: number('maxAttempts', o.maxAttempts, Infinity, { min: 1, integer: true, infinite: true }),
-    shouldReconnect: fn('shouldReconnect', o.shouldReconnect),
-    handshake: fn('handshake', o.handshake),
-    overflow: oneOf('overflow', o.overflow, ['drop-oldest', 'drop-newest'], 'drop-oldest'),
-    online$: o.online$ ?? platform.online$?.(),
-    maxMessageSize: number('maxMessageSize', o.maxMessageSize, 16 * 1024 * 1024, { min: 1, integer: true, infinite: true }),
-    highWaterMark: number('highWaterMark', o.highWaterMark, 1024 * 1024, { integer: true, infinite: true }),
-    tls: o.tls,
-    followRedirects: o.followRedirects ?? false,
-  };
+  /**
+   * An `http.Agent` for the upgrade request, e.g. an HTTPS proxy agent: the way through a
+   * corporate proxy (Node only). Typed as `object` so that browser builds need no Node types.
+   */
+  agent?: object;
+  /** Offer permessage-deflate (Node only; browsers always offer it); default `true`. */
+  compress?: boolean;
 }

@@ -1,5 +1,7 @@
 import { distinctUntilChanged, fromEvent, map, merge, type Observable, of } from 'rxjs';
-import type { Platform, WebSocketConstructor } from './options.js';
+import type { Platform } from './platform.js';
+import type { WebSocketConstructor } from './transport.js';
+import { openWeb } from './transport-web.js';
 
 interface BrowserGlobals {
   WebSocket?: WebSocketConstructor;
@@ -25,5 +27,6 @@ export function browserPlatform(): Platform {
     native: false,
     node: false,
     online$: windowOnline,
+    open: openWeb,
   };
 }

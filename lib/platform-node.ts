@@ -1,13 +1,17 @@
 import WebSocket from 'ws';
-import type { Platform, WebSocketConstructor } from './options.js';
+import type { Platform } from './platform.js';
+import type { WebSocketConstructor } from './transport.js';
+import { openWeb } from './transport-web.js';
 import { openWs } from './transport-ws.js';
-import type { Opener } from './machine.js';
 
-/** Node: `ws`, driven through its own API; no default online$. */
-export const nodePlatform: Platform & { open: Opener } = {
+/**
+ * Node: `ws`, driven through its own API; a `WebSocket` option is driven through the standard API.
+ * No default `online$`.
+ */
+export const nodePlatform: Platform = {
   WebSocket: WebSocket as unknown as WebSocketConstructor,
   native: true,
   node: true,
   online$: undefined,
-  open: openWs,
+  open: (config, request, sink) => (config.native ? openWs : openWeb)(config, request, sink),
 };

@@ -16,7 +16,8 @@ export type TimerName = 'connect' | 'retry' | 'uptime' | 'keepalive';
 export type Event =
   /** The machine was constructed (after `online$`'s first value, if it has one at once). */
   | { readonly type: 'START' }
-  | { readonly type: 'COMMAND'; readonly command: Command }
+  /** The commands the logic handles; the frame format belongs to the output path alone. */
+  | { readonly type: 'COMMAND'; readonly command: LoopCommand }
   | { readonly type: 'ONLINE'; readonly online: boolean }
   /** The socket of attempt `id` opened. */
   | { readonly type: 'OPENED'; readonly id: number; readonly protocol: string }
@@ -30,6 +31,9 @@ export type Event =
   | { readonly type: 'STABLE'; readonly id: number }
   | { readonly type: 'PING_DUE'; readonly id: number }
   | { readonly type: 'PONG_TIMEOUT'; readonly id: number };
+
+/** The commands that reach the reducer: `USE_TEXT` and `USE_BINARY` are applied by the outbox. */
+export type LoopCommand = Exclude<Command, 'USE_TEXT' | 'USE_BINARY'>;
 
 export type Effect =
   /** Emit on `state$`. */
@@ -132,13 +136,13 @@ export function transition(ctx: Context, event: Event, policy: Policy): Step {
       }
       break;
     case State.WAITING:
-      if (event.type === 'RETRY' && ctx.online) return attempt(ctx, [{ type: 'cancel', name: 'retry' }], policy);
+      if (event.type === 'RETRY' && ctx.online) return connectNow(ctx, [{ type: 'cancel', name: 'retry' }], policy);
       break;
   }
   return [ctx, NONE];
 }
 
-function command(ctx: Context, cmd: Command, policy: Policy): Step {
+function command(ctx: Context, cmd: LoopCommand, policy: Policy): Step {
   switch (cmd) {
     case Command.QUIT: {
       const effects: Effect[] = [];
@@ -148,13 +152,8 @@ function command(ctx: Context, cmd: Command, policy: Policy): Step {
     }
     case Command.PING:
       return ctx.state === State.CONNECTED ? [ctx, [{ type: 'ping', id: ctx.id }]] : [ctx, NONE];
-    case Command.USE_TEXT:
-    case Command.USE_BINARY:
-      // The frame format belongs to the output path: the machine applies it the moment it is
-      // given, so that a message sent right after the command already uses it.
-      return [ctx, NONE];
     case Command.RECONNECT:
-      if (ctx.state === State.WAITING && ctx.online) return attempt(ctx, [{ type: 'cancel', name: 'retry' }], policy);
+      if (ctx.state === State.WAITING && ctx.online) return connectNow(ctx, [{ type: 'cancel', name: 'retry' }], policy);
       if (ctx.state === State.CONNECTED) {
         // Asked for, so not a failure: the count stays where it was (0 if the connection was stable).
         const error = new ReconnectError('reconnect requested by Command.RECONNECT');
@@ -169,14 +168,14 @@ function online(ctx: Context, isOnline: boolean, policy: Policy): Step {
   if (!ctx.started || ctx.state !== State.WAITING) return [next, NONE];
   const cancel: Effect = { type: 'cancel', name: 'retry' };
   // Every `true` is news that the network is there: it cuts any wait short, even while online.
-  if (isOnline) return attempt(next, [cancel], policy);
+  if (isOnline) return connectNow(next, [cancel], policy);
   // Going offline turns a pending wait into a rest without a delay.
   if (!ctx.online) return [ctx, NONE];
   return [next, [cancel, { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt } }]];
 }
 
 /** Start a new attempt at once: CONNECTING(attempt). */
-function attempt(ctx: Context, before: readonly Effect[], policy: Policy): Step {
+function connectNow(ctx: Context, before: readonly Effect[], policy: Policy): Step {
   const id = ctx.id + 1;
   return [
     { ...ctx, state: State.CONNECTING, id, stable: false, protocol: '' },
@@ -191,7 +190,7 @@ function attempt(ctx: Context, before: readonly Effect[], policy: Policy): Step 
 
 /** Attempt at once when online; rest in WAITING without a delay when not. */
 function attemptOrRest(ctx: Context, before: readonly Effect[], policy: Policy): Step {
-  if (ctx.online) return attempt(ctx, before, policy);
+  if (ctx.online) return connectNow(ctx, before, policy);
   return [{ ...ctx, state: State.WAITING }, [...before, { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt } }]];
 }
 
@@ -240,7 +239,7 @@ function recover(ctx: Context, error: Error, effects: Effect[], immediate: boole
     return [{ ...ctx, state: State.DISCONNECTED, stopped: true }, [...effects, { type: 'stop' }]];
   }
   if (!ctx.online) return attemptOrRest(ctx, effects, policy);
-  if (immediate) return attempt(ctx, effects, policy);
+  if (immediate) return connectNow(ctx, effects, policy);
   const delay = policy.retryDelay(ctx.attempt);
   return [
     { ...ctx, state: State.WAITING },

@@ -1,12 +1,10 @@
-import { CloseError, ConnectError, UpgradeError } from './errors.js';
+import type { Config } from './config.js';
+import { CloseError, closedError, connectError, refusedError, tooLargeError } from './errors.js';
 import { asBytes, asText, sizeOf, toMessage } from './message.js';
-import type { Config, WebSocketLike } from './options.js';
-import { redactUrl } from './redact.js';
-import type { OpenRequest, Sink, Transport } from './transport.js';
+import { ReadyState, type OpenRequest, type Sink, type Transport, type WebSocketLike } from './transport.js';
 import type { Message } from './types.js';
 
-const OPEN = 1;
-const CLOSED = 3;
+const { OPEN, CLOSED } = ReadyState;
 const noop = (): void => {};
 
 /**
@@ -49,7 +47,7 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
       }
     }
     if (sizeOf(message) > config.maxMessageSize) {
-      finish(new CloseError(`a message was larger than maxMessageSize (${config.maxMessageSize} bytes)`, { code: 1009 }), 1009);
+      finish(tooLargeError(config.maxMessageSize), 1009);
       return;
     }
     sink.activity();
@@ -65,15 +63,16 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
     const reason = event.reason ?? '';
     const cause = failure;
     if (opened) {
-      finish(new CloseError(`connection closed (code ${code}${reason ? `: ${reason}` : ''})`, { code, reason, cause }));
+      finish(closedError(code, reason, cause));
       return;
     }
     // Browsers hide a refused upgrade's HTTP status; `ws` behind this API names it in its error.
     const status = /Unexpected server response: (\d{3})/.exec(String((cause as { message?: unknown } | undefined)?.message))?.[1];
+    const detail = (cause as { message?: unknown } | undefined)?.message;
     finish(
       status === undefined
-        ? new ConnectError(`could not connect to ${redactUrl(request.url)} (code ${code})`, { code, reason, cause })
-        : new UpgradeError(`server refused the WebSocket upgrade of ${redactUrl(request.url)} with HTTP ${status}`, { code, cause, status: Number(status) }),
+        ? connectError(request.url, typeof detail === 'string' && detail !== '' ? `${detail} (code ${code})` : `code ${code}`, { code, reason, cause })
+        : refusedError(request.url, Number(status), { code, cause }),
     );
   };
 

@@ -1,13 +1,12 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-import { CloseError, ConnectError, UpgradeError } from './errors.js';
-import type { Config } from './options.js';
-import { redactUrl } from './redact.js';
-import type { OpenRequest, Sink, Transport } from './transport.js';
+import type { Config } from './config.js';
+import { CloseError, closedError, connectError, refusedError, tooLargeError, UpgradeError } from './errors.js';
+import { ReadyState, type OpenRequest, type Sink, type Transport } from './transport.js';
+import { redactUrl } from './url.js';
 
-const OPEN = 1;
-const CLOSED = 3;
+const { OPEN, CLOSED } = ReadyState;
 // ws copies its options object per send anyway; sharing these saves one allocation per message.
 const BINARY = { binary: true } as const;
 const TEXT = { binary: false } as const;
@@ -27,7 +26,13 @@ function onOpen(this: WebSocket): void {
   transportOf(this).opened();
 }
 function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  transportOf(this).sink.message(isBinary ? data : data.toString());
+  const transport = transportOf(this);
+  // Without a raw socket to watch (Bun's ws layer has none), each message is the activity.
+  if (transport.socket === undefined) transport.sink.activity();
+  transport.sink.message(isBinary ? data : data.toString());
+}
+function onPong(this: WebSocket): void {
+  transportOf(this).sink.activity();
 }
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
   transportOf(this).closed(code, reason.toString());
@@ -36,8 +41,10 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
   transportOf(this).errored(error);
 }
 function onUpgrade(this: WebSocket, response: IncomingMessage): void {
-  // Listened to on open: a 'data' listener now would start the flow before ws reads it.
-  transportOf(this).socket = response.socket as Tagged<Socket>;
+  // Listened to on open: a 'data' listener now would start the flow before ws reads it. A runtime
+  // whose ws is a compatibility layer (Bun) gives no socket: messages and pongs count instead.
+  const socket = response.socket as Tagged<Socket> | null;
+  if (socket !== null) transportOf(this).socket = socket;
 }
 function onUnexpectedResponse(this: WebSocket, _req: ClientRequest, res: IncomingMessage): void {
   res.resume(); // drain the body so the socket can be released
@@ -60,6 +67,7 @@ const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) =
   ['error', onError],
   ['upgrade', onUpgrade],
   ['unexpected-response', onUnexpectedResponse],
+  ['pong', onPong],
 ];
 
 class WsTransport implements Transport {
@@ -88,25 +96,21 @@ class WsTransport implements Transport {
   }
 
   closed(code: number, reason: string): void {
-    this.finish(
-      this.isOpen
-        ? new CloseError(`connection closed (code ${code}${reason ? `: ${reason}` : ''})`, { code, reason })
-        : new ConnectError(`connection to ${redactUrl(this.request.url)} closed before it opened (code ${code})`, { code, reason }),
-    );
+    this.finish(this.isOpen ? closedError(code, reason) : connectError(this.request.url, `closed before it opened (code ${code})`, { code, reason }));
   }
 
   errored(error: Error & { code?: string }): void {
     if (!this.isOpen) {
-      this.finish(new ConnectError(`could not connect to ${redactUrl(this.request.url)}: ${error.message}`, { cause: error, code: 1006 }));
+      this.finish(connectError(this.request.url, error.message, { cause: error, code: 1006 }));
     } else if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.finish(new CloseError(`a message was larger than maxMessageSize (${this.config.maxMessageSize} bytes)`, { cause: error, code: 1009 }));
+      this.finish(tooLargeError(this.config.maxMessageSize, error));
     } else {
       this.finish(new CloseError(`connection failed: ${error.message}`, { cause: error, code: 1006 }));
     }
   }
 
   refused(status: number): void {
-    this.finish(new UpgradeError(`server refused the WebSocket upgrade of ${redactUrl(this.request.url)} with HTTP ${status}`, { status, code: 1006 }));
+    this.finish(refusedError(this.request.url, status, { code: 1006 }));
   }
 
   /**
@@ -179,6 +183,8 @@ export function openWs(config: Config, request: OpenRequest, sink: Sink): Transp
   const options: WebSocket.ClientOptions = { ...(config.tls as WebSocket.ClientOptions), maxPayload: config.maxMessageSize === Infinity ? 0 : config.maxMessageSize };
   if (request.headers !== undefined) options.headers = request.headers;
   if (config.followRedirects) options.followRedirects = true;
+  if (config.agent !== undefined) options.agent = config.agent as WebSocket.ClientOptions['agent'];
+  if (!config.compress) options.perMessageDeflate = false;
   const ws = new Ws(request.url, request.protocols ?? [], options) as Tagged<WebSocket>;
   return new WsTransport(ws, sink, config, request);
 }

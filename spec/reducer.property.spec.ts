@@ -11,14 +11,14 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ConnectTimeoutError, PongTimeoutError, ReconnectError } from '../lib/errors.js';
-import { initialContext, transition, type Context, type Effect, type Event, type Policy } from '../lib/reducer.js';
+import { initialContext, transition, type Context, type Effect, type Event, type Policy, type LoopCommand } from '../lib/reducer.js';
 import { Command, State, type Status } from '../lib/types.js';
 
 /** An event before its id is fixed: `offset` is added to the current attempt's id when it is fed. */
 type Spec =
   | { readonly kind: 'START' }
   | { readonly kind: 'ONLINE'; readonly online: boolean }
-  | { readonly kind: 'COMMAND'; readonly command: Command }
+  | { readonly kind: 'COMMAND'; readonly command: LoopCommand }
   | { readonly kind: 'OPENED'; readonly offset: number; readonly protocol: string }
   | { readonly kind: 'FAILED'; readonly offset: number; readonly fatal: boolean }
   | { readonly kind: 'READY' | 'CONNECT_TIMEOUT' | 'RETRY' | 'STABLE' | 'PING_DUE' | 'PONG_TIMEOUT'; readonly offset: number };
@@ -55,7 +55,7 @@ const specArb: fc.Arbitrary<Spec> = fc.oneof(
       // QUIT is rare so that most runs get far before they stop.
       command: fc.oneof(
         { weight: 1, arbitrary: fc.constant(Command.QUIT) },
-        { weight: 8, arbitrary: fc.constantFrom(Command.RECONNECT, Command.PING, Command.USE_TEXT, Command.USE_BINARY) },
+        { weight: 8, arbitrary: fc.constantFrom(Command.RECONNECT, Command.PING) },
       ),
     }),
   },

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { redactUrl } from '../lib/redact.js';
+import { redactUrl } from '../lib/url.js';
 
 describe('redactUrl', function () {
   this.timeout(2000);

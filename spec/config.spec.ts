@@ -1,9 +1,12 @@
 import { expect } from 'chai';
 import { Observable, asyncScheduler } from 'rxjs';
-import { backoff, normalizeUrl, resolveOptions, type Platform } from '../lib/options.js';
+import { backoff } from '../lib/backoff.js';
+import { resolveOptions } from '../lib/config.js';
+import type { Platform } from '../lib/platform.js';
+import { normalizeUrl } from '../lib/url.js';
 
-const node: Platform = { WebSocket: class {} as never, native: true, node: true, online$: undefined };
-const browser: Platform = { WebSocket: class {} as never, native: false, node: false, online$: undefined };
+const node: Platform = { WebSocket: class {} as never, native: true, node: true, online$: undefined, open: () => { throw new Error('not opened here'); } };
+const browser: Platform = { WebSocket: class {} as never, native: false, node: false, online$: undefined, open: () => { throw new Error('not opened here'); } };
 const URL_OK = 'ws://127.0.0.1:1/';
 
 describe('options: validated at construction', function () {

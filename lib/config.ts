@@ -1,0 +1,262 @@
+import { asyncScheduler, isObservable, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
+import { backoff } from './backoff.js';
+import { describeValue } from './describe.js';
+import { toMessage } from './message.js';
+import type { HeadersOption, Link, MachineOptions, TlsOptions, UrlProvider } from './options.js';
+import type { Platform } from './platform.js';
+import type { WebSocketConstructor } from './transport.js';
+import { normalizeUrl } from './url.js';
+import type { Format, Message } from './types.js';
+
+/** setTimeout's limit: a longer delay would fire at once, so no time option may exceed it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The most messages a queue may be told to hold, short of `Infinity`. */
+export const MAX_QUEUE = 2 ** 32 - 1;
+/** Default largest incoming message: 16 MiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+/** Default `bufferedAmount` above which output waits for the socket to drain: 1 MiB. */
+export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+
+/** RFC 7230 token: what a sub-protocol name may be. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Options after validation and defaults: what the machine, its parts and the reducer read. */
+export interface Config {
+  readonly url: string | UrlProvider;
+  readonly headers: HeadersOption | undefined;
+  readonly protocols: string[] | undefined;
+  readonly format: Format;
+  readonly connectTimeout: number;
+  readonly retryDelay: (attempt: number) => number;
+  /** True when `retryDelay` is the library's own, which cannot fail. */
+  readonly defaultRetryDelay: boolean;
+  readonly minUptime: number;
+  readonly pingInterval: number;
+  readonly pongTimeout: number;
+  readonly heartbeat: Message | undefined;
+  readonly maxQueue: number;
+  readonly WebSocket: WebSocketConstructor;
+  readonly native: boolean;
+  readonly scheduler: SchedulerLike;
+  readonly maxAttempts: number;
+  readonly shouldReconnect: ((error: Error) => boolean) | undefined;
+  readonly handshake: ((link: Link) => ObservableInput<unknown>) | undefined;
+  readonly overflow: 'drop-oldest' | 'drop-newest';
+  readonly online$: Observable<boolean> | undefined;
+  readonly maxMessageSize: number;
+  readonly highWaterMark: number;
+  readonly tls: TlsOptions | undefined;
+  readonly followRedirects: boolean;
+  readonly agent: object | undefined;
+  readonly compress: boolean;
+}
+
+/** Every option a machine knows, to name the nearest one when a key is misspelt. */
+const KNOWN: readonly (keyof MachineOptions)[] = [
+  'headers',
+  'protocols',
+  'format',
+  'connectTimeout',
+  'retryDelay',
+  'minUptime',
+  'pingInterval',
+  'pongTimeout',
+  'heartbeat',
+  'maxQueue',
+  'WebSocket',
+  'scheduler',
+  'maxAttempts',
+  'shouldReconnect',
+  'handshake',
+  'overflow',
+  'online$',
+  'maxMessageSize',
+  'highWaterMark',
+  'tls',
+  'followRedirects',
+  'agent',
+  'compress',
+];
+
+interface NumberRule {
+  readonly min?: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+  readonly infinite?: boolean;
+  readonly orFunction?: boolean;
+}
+
+function number(name: string, value: unknown, fallback: number, rule: NumberRule = {}): number {
+  const { min = 0, max = MAX_TIMER_MS, integer = false, infinite = false, orFunction = false } = rule;
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    const expected = orFunction ? 'a number of ms or a function (attempt) => ms' : 'a number';
+    throw new TypeError(`${name} must be ${expected}, got ${describeValue(value)}`);
+  }
+  if (value === Infinity && infinite) return value;
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value)) || value > max) {
+    const kind = integer ? 'an integer' : 'a number';
+    throw new RangeError(`${name} must be ${kind} from ${min} to ${max}${infinite ? ' or Infinity' : ''}, got ${value}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new TypeError(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describeValue(value)}`);
+  }
+  return value as T;
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describeValue(value)}`);
+  return value;
+}
+
+function fn<T>(name: string, value: unknown): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(value)}`);
+  return value as T;
+}
+
+function protocolList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list: unknown = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) throw new TypeError(`protocols must be a string or an array of strings, got ${describeValue(value)}`);
+  const seen = new Set<string>();
+  for (const p of list as unknown[]) {
+    if (typeof p !== 'string' || !TOKEN.test(p)) throw new SyntaxError(`protocols: "${String(p)}" is not a valid sub-protocol name`);
+    if (seen.has(p)) throw new SyntaxError(`protocols: "${p}" is listed twice`);
+    seen.add(p);
+  }
+  return list as string[];
+}
+
+/** Edit distance, for "did you mean" on a misspelt option. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
+      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + cost);
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+/** Refuses a key no option has, naming the nearest known one when it is close. */
+function checkKeys(options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    let best: string | undefined;
+    let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+    for (const candidate of known) {
+      const d = distance(key, candidate);
+      if (d < bestDistance) [best, bestDistance] = [candidate, d];
+    }
+    throw new TypeError(`options: unknown option "${key}"${best === undefined ? '' : `; did you mean "${best}"?`}`);
+  }
+}
+
+/** Checks that headers are a plain record of string values. */
+export function checkHeaders(value: unknown, name = 'headers'): Record<string, string> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`${name} must be an object of string values, got ${describeValue(value)}`);
+  }
+  for (const [key, v] of Object.entries(value)) {
+    // The value is not quoted: it may be a credential.
+    if (typeof v !== 'string') throw new TypeError(`${name}["${key}"] must be a string, got ${typeof v}`);
+  }
+  return value as Record<string, string>;
+}
+
+/** Options only Node's sockets can honour: each throws a TypeError naming it in a browser. */
+function nodeOnly(o: MachineOptions, platform: Platform): void {
+  if (platform.node) return;
+  if (o.headers !== undefined) {
+    throw new TypeError('headers cannot be sent by a browser WebSocket; pass credentials in the URL or a handshake instead');
+  }
+  for (const name of ['tls', 'agent'] as const) {
+    if (o[name] !== undefined) throw new TypeError(`${name} cannot be set for a browser WebSocket`);
+  }
+}
+
+function retryDelayOf(value: unknown): (attempt: number) => number {
+  if (typeof value === 'function') return value as (attempt: number) => number;
+  if (value === undefined) return backoff;
+  const fixed = number('retryDelay', value, 0, { orFunction: true });
+  return () => fixed;
+}
+
+/**
+ * Validates the URL argument and options and fills in defaults. Throws a TypeError, SyntaxError or
+ * RangeError naming the URL or the option.
+ */
+export function resolveOptions(url: unknown, options: unknown, platform: Platform): Config {
+  if (options === null || (options !== undefined && typeof options !== 'object')) {
+    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
+  }
+  const o = (options ?? {}) as MachineOptions;
+  checkKeys(o, KNOWN);
+  const target = typeof url === 'function' ? (url as UrlProvider) : normalizeUrl(url);
+  nodeOnly(o, platform);
+  if (o.headers !== undefined && typeof o.headers !== 'function') checkHeaders(o.headers);
+  if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object')) {
+    throw new TypeError(`tls must be an object of TLS settings, got ${describeValue(o.tls)}`);
+  }
+  if (o.agent !== undefined && (o.agent === null || typeof o.agent !== 'object')) {
+    throw new TypeError(`agent must be an http.Agent, got ${describeValue(o.agent)}`);
+  }
+  const WebSocket = fn<WebSocketConstructor>('WebSocket', o.WebSocket) ?? platform.WebSocket;
+  if (WebSocket === undefined) {
+    throw new TypeError('WebSocket: this platform has no WebSocket; pass a constructor as the WebSocket option');
+  }
+  const scheduler = o.scheduler ?? asyncScheduler;
+  if (typeof scheduler !== 'object' || typeof scheduler.schedule !== 'function' || typeof scheduler.now !== 'function') {
+    throw new TypeError(`scheduler must be an RxJS SchedulerLike, got ${describeValue(o.scheduler)}`);
+  }
+  if (o.online$ !== undefined && !isObservable(o.online$)) {
+    throw new TypeError(`online$ must be an Observable<boolean>, got ${describeValue(o.online$)}`);
+  }
+  let heartbeat: Message | undefined;
+  if (o.heartbeat !== undefined) {
+    try {
+      heartbeat = toMessage(o.heartbeat);
+    } catch {
+      throw new TypeError(`heartbeat must be a string or bytes, got ${describeValue(o.heartbeat)}`);
+    }
+  }
+
+  return {
+    url: target,
+    headers: o.headers,
+    protocols: protocolList(o.protocols),
+    format: oneOf('format', o.format, ['binary', 'text'], 'binary'),
+    connectTimeout: number('connectTimeout', o.connectTimeout, 5000, { min: 1 }),
+    retryDelay: retryDelayOf(o.retryDelay),
+    defaultRetryDelay: o.retryDelay === undefined,
+    minUptime: number('minUptime', o.minUptime, 5000),
+    pingInterval: number('pingInterval', o.pingInterval, 30_000),
+    pongTimeout: number('pongTimeout', o.pongTimeout, 10_000, { min: 1 }),
+    heartbeat,
+    maxQueue: number('maxQueue', o.maxQueue, 1000, { integer: true, infinite: true, max: MAX_QUEUE }),
+    WebSocket,
+    native: o.WebSocket === undefined && platform.native,
+    scheduler,
+    maxAttempts: number('maxAttempts', o.maxAttempts, Infinity, { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER }),
+    shouldReconnect: fn('shouldReconnect', o.shouldReconnect),
+    handshake: fn('handshake', o.handshake),
+    overflow: oneOf('overflow', o.overflow, ['drop-oldest', 'drop-newest'], 'drop-oldest'),
+    online$: o.online$ ?? platform.online$?.(),
+    maxMessageSize: number('maxMessageSize', o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER }),
+    highWaterMark: number('highWaterMark', o.highWaterMark, DEFAULT_HIGH_WATER_MARK, { integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER }),
+    tls: o.tls,
+    followRedirects: flag('followRedirects', o.followRedirects, false),
+    agent: o.agent,
+    compress: flag('compress', o.compress, true),
+  };
+}
