@@ -1,7 +1,7 @@
 import { Subject, Subscription, combineLatest, defer, from, map, of, take, type Observable } from 'rxjs';
 import { checkHeaders, type Config } from './config.js';
 import { errorText } from './describe.js';
-import { ConnectError, HandshakeError } from './errors.js';
+import { ConnectError, HandshakeError, type MachineError } from './errors.js';
 import type { Link } from './options.js';
 import type { Platform } from './platform.js';
 import type { Event } from './reducer.js';
@@ -15,8 +15,10 @@ export interface AttemptHost {
   readonly platform: Platform;
   /** The machine's event loop: everything an attempt learns goes there as an event. */
   event(event: Event): void;
-  /** A received message: the hot path to `input$`. */
-  message(message: Message): void;
+  /** A received message (`bytes` of payload): the hot path to `input$`. */
+  message(message: Message, bytes: number): void;
+  /** A pong arrived. */
+  pong(): void;
   /** The URL this attempt is about to open (for `machine.url`). */
   opening(url: string): void;
   /** Sends on the handshake's socket in the current frame format; false when it is not open. */
@@ -119,8 +121,8 @@ export class Attempt implements Sink {
   }
 
   // The hot path: straight to input$, no reducer, no copy, no timer.
-  message(message: Message): void {
-    this.host.message(message);
+  message(message: Message, bytes: number): void {
+    this.host.message(message, bytes);
     this.link?.next(message);
   }
 
@@ -128,7 +130,12 @@ export class Attempt implements Sink {
     this.seen = this.host.config.scheduler.now();
   }
 
-  fail(error: Error): void {
+  pong(): void {
+    this.seen = this.host.config.scheduler.now();
+    this.host.pong();
+  }
+
+  fail(error: MachineError): void {
     this.host.event({ type: 'FAILED', id: this.id, error });
   }
 
@@ -147,7 +154,7 @@ export class Attempt implements Sink {
    * tick, as a socket would: the first attempt starts inside the machine's constructor, and its
    * failure must reach subscribers who subscribe right after `new`.
    */
-  private failLater(error: Error): void {
+  private failLater(error: MachineError): void {
     this.track(this.host.config.scheduler.schedule(() => this.fail(error)));
   }
 

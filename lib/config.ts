@@ -1,5 +1,6 @@
 import { asyncScheduler, isObservable, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { backoff } from './backoff.js';
+import type { Codec } from './codec.js';
 import { describeValue } from './describe.js';
 import { toMessage } from './message.js';
 import type { HeadersOption, Link, MachineOptions, TlsOptions, UrlProvider } from './options.js';
@@ -23,6 +24,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Options after validation and defaults: what the machine, its parts and the reducer read. */
 export interface Config {
   readonly url: string | UrlProvider;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the machine's In/Out are its own business
+  readonly codec: Codec<any, any> | undefined;
   readonly headers: HeadersOption | undefined;
   readonly protocols: string[] | undefined;
   readonly format: Format;
@@ -53,6 +56,7 @@ export interface Config {
 
 /** Every option a machine knows, to name the nearest one when a key is misspelt. */
 const KNOWN: readonly (keyof MachineOptions)[] = [
+  'codec',
   'headers',
   'protocols',
   'format',
@@ -185,6 +189,16 @@ function nodeOnly(o: MachineOptions, platform: Platform): void {
   }
 }
 
+function codecOf(value: unknown): Codec<unknown, unknown> | undefined {
+  if (value === undefined) return undefined;
+  const codec = value as Partial<Codec<unknown, unknown>> | null;
+  if (codec === null || typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+    throw new TypeError(`codec must be an object with encode and decode functions (such as json()), got ${describeValue(value)}`);
+  }
+  oneOf('codec.format', codec.format, ['binary', 'text'], 'binary');
+  return codec as Codec<unknown, unknown>;
+}
+
 function retryDelayOf(value: unknown): (attempt: number) => number {
   if (typeof value === 'function') return value as (attempt: number) => number;
   if (value === undefined) return backoff;
@@ -231,11 +245,13 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
     }
   }
 
+  const codec = codecOf(o.codec);
   return {
     url: target,
+    codec,
     headers: o.headers,
     protocols: protocolList(o.protocols),
-    format: oneOf('format', o.format, ['binary', 'text'], 'binary'),
+    format: oneOf('format', o.format, ['binary', 'text'], codec?.format ?? 'binary'),
     connectTimeout: number('connectTimeout', o.connectTimeout, 5000, { min: 1 }),
     retryDelay: retryDelayOf(o.retryDelay),
     defaultRetryDelay: o.retryDelay === undefined,

@@ -1,3 +1,4 @@
+import type { Message } from './types.js';
 import { redactUrl } from './url.js';
 
 /**
@@ -126,6 +127,83 @@ export class PongTimeoutError extends MachineError {
 export class ReconnectError extends MachineError {
   /** The class name, for logs and `switch`es that cannot use `instanceof`. */
   override readonly name = 'ReconnectError' as const;
+}
+
+/**
+ * A received message that the codec's `decode` rejected. It is not emitted on `input$`; this error
+ * goes to `errors$` and the machine goes on.
+ *
+ * @example
+ * ```ts
+ * import { DecodeError, Machine, json } from 'ws-machine';
+ * const machine = new Machine('ws://127.0.0.1:8080/', { codec: json() });
+ * machine.errors$.subscribe((e) => e instanceof DecodeError && console.warn('bad message', e.data, e.cause));
+ * ```
+ */
+export class DecodeError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
+  override readonly name = 'DecodeError' as const;
+  /** The raw message that failed to decode. */
+  readonly data: Message;
+  constructor(data: Message, cause: unknown) {
+    super(`a received message could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.data = data;
+  }
+}
+
+/**
+ * Why a `request()` ended without a reply: `'timeout'`, `'disconnected'` (the connection that
+ * carried it dropped), `'dropped'` (the queue gave it up) or `'stopped'` (the machine stopped).
+ *
+ * @example
+ * ```ts
+ * import { RequestError, type RequestErrorReason } from 'ws-machine';
+ * const retryable = (e: unknown): boolean => e instanceof RequestError && e.reason !== ('stopped' satisfies RequestErrorReason);
+ * ```
+ */
+export class RequestError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
+  override readonly name = 'RequestError' as const;
+  /** What ended the request. */
+  override readonly reason: RequestErrorReason;
+  constructor(reason: RequestErrorReason, message: string, cause?: unknown) {
+    super(message, { cause });
+    this.reason = reason;
+  }
+}
+
+/**
+ * What ended a request without a reply.
+ *
+ * @example
+ * ```ts
+ * import type { RequestErrorReason } from 'ws-machine';
+ * const reason: RequestErrorReason = 'timeout';
+ * ```
+ */
+export type RequestErrorReason = 'timeout' | 'disconnected' | 'dropped' | 'stopped';
+
+/**
+ * A user callback threw or returned an unusable value; the machine used a safe value instead and
+ * went on. `option` names the callback (`retryDelay`, `shouldReconnect`, `channel filter` …) and
+ * `cause` holds what was thrown.
+ *
+ * @example
+ * ```ts
+ * import { CallbackError, Machine } from 'ws-machine';
+ * const machine = new Machine('ws://127.0.0.1:8080/', { retryDelay: () => Number.NaN });
+ * machine.errors$.subscribe((e) => e instanceof CallbackError && console.warn(e.option, e.message));
+ * ```
+ */
+export class CallbackError extends MachineError {
+  /** The class name, for logs and `switch`es that cannot use `instanceof`. */
+  override readonly name = 'CallbackError' as const;
+  /** The option or callback that failed. */
+  readonly option: string;
+  constructor(option: string, cause: unknown) {
+    super(`${option} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.option = option;
+  }
 }
 
 // The errors both transports raise, worded once.

@@ -7,8 +7,9 @@ export type KeepAliveSignal = 'PING_DUE' | 'PONG_TIMEOUT';
  * Watches a connection's incoming frames through `activity.seen` (the time of the latest frame)
  * with one timer on `scheduler`: never one per message. When the timer fires early because frames
  * kept arriving, it is re-armed for exactly the time left, so both deadlines hold to the
- * millisecond: PING_DUE after `interval` ms of silence, PONG_TIMEOUT when nothing arrived within
- * `timeout` ms of that ping. It stops after PONG_TIMEOUT; unsubscribe to stop it before.
+ * millisecond: PING_DUE after `interval` ms of silence, every time, and PONG_TIMEOUT when nothing
+ * arrived within `timeout` ms of that ping. It stops after PONG_TIMEOUT; unsubscribe to stop it
+ * before.
  */
 export function keepAlive(
   activity: { readonly seen: number },
@@ -23,9 +24,10 @@ export function keepAlive(
     const seen = activity.seen;
     const now = scheduler.now();
     if (seen === pingedSeen) {
-      // Nothing since the ping.
+      // Nothing since the ping. Look again within `interval`, not only at the deadline: an answer
+      // that comes meanwhile starts the next silence, and its ping is due `interval` after it.
       const left = pingedAt + timeout - now;
-      if (left > 0) this.schedule(undefined, left);
+      if (left > 0) this.schedule(undefined, Math.min(left, interval));
       else report('PONG_TIMEOUT');
       return;
     }
@@ -36,8 +38,8 @@ export function keepAlive(
     }
     pingedSeen = seen;
     pingedAt = now;
-    // Re-armed before reporting: the report sends the ping, and the deadline runs from here.
-    this.schedule(undefined, timeout);
+    // Re-armed before reporting: the report sends the ping, and both deadlines run from here.
+    this.schedule(undefined, Math.min(timeout, interval));
     report('PING_DUE');
   }, interval);
 }

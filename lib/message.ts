@@ -14,11 +14,6 @@ export function toMessage(value: unknown): Message {
   throw new TypeError(`output accepts a string, an ArrayBuffer or an ArrayBufferView, got ${kind}`);
 }
 
-/** The size of a message in bytes, as far as a cheap count goes (UTF-16 length for strings). */
-export function sizeOf(message: Message): number {
-  return typeof message === 'string' ? message.length : message.byteLength;
-}
-
 /** Shared encoder/decoder: stateless, so one pair per module is safe and saves allocations. */
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

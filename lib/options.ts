@@ -1,4 +1,5 @@
 import type { Observable, ObservableInput, SchedulerLike } from 'rxjs';
+import type { Codec } from './codec.js';
 import type { WebSocketConstructor } from './transport.js';
 import type { Format, Message, Sendable } from './types.js';
 
@@ -94,12 +95,14 @@ export interface TlsOptions {
  * });
  * ```
  */
-export interface MachineOptions {
+export interface MachineOptions<In = Message, Out = Sendable> {
+  /** Turns values into frames and frames into values (see `json()`); without one, messages are raw. */
+  codec?: Codec<In, Out>;
   /** HTTP headers for the upgrade request, or a function giving them per attempt (Node only). */
   headers?: HeadersOption;
   /** Sub-protocols to offer. */
   protocols?: string | readonly string[];
-  /** The frame type to send: `'binary'` (default) or `'text'`. */
+  /** The frame type to send: `'binary'` (default, or the codec's `format`) or `'text'`. */
   format?: Format;
   /** ms for the opening handshake (and the `handshake` function); default 5000. */
   connectTimeout?: number;

@@ -1,6 +1,7 @@
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { Multicast } from './multicast.js';
 import { Queue } from './queue.js';
+import type { Counters } from './stats.js';
 import type { Transport } from './transport.js';
 import type { Message } from './types.js';
 
@@ -16,15 +17,31 @@ export interface OutboxConfig {
 }
 
 /**
+ * A message that wants to know what became of it (a request's): told when it reaches the socket
+ * or is given up on overflow; skipped if cancelled before either. Plain messages go as they are,
+ * so `output` allocates nothing per message.
+ */
+export interface Parcel {
+  readonly message: Message;
+  cancelled: boolean;
+  sent(transport: Transport): void;
+  dropped(): void;
+}
+
+type Item = Message | Parcel;
+
+const isParcel = (item: Item): item is Parcel => typeof item === 'object' && !(item instanceof Uint8Array);
+
+/**
  * The output path: the bounded queue and its overflow policy, `dropped$`, flow control against the
- * socket's `bufferedAmount`, and the current frame format. While attached to a CONNECTED socket a
- * message goes straight to it (the hot path); otherwise, or while the socket is backed up, it waits
- * in the queue, which drains oldest first.
+ * socket's `bufferedAmount`, the current frame format, and the outgoing counters. While attached to
+ * a CONNECTED socket a message goes straight to it (the hot path); otherwise, or while the socket
+ * is backed up, it waits in the queue, which drains oldest first.
  */
 export class Outbox {
   /** The frame format for everything sent from now on, queued messages included. */
   binary: boolean;
-  private readonly queue = new Queue<Message>();
+  private readonly queue = new Queue<Item>();
   private readonly droppedCast = new Multicast<Message>();
   private live: Transport | undefined;
   private drainTimer: Subscription | undefined;
@@ -33,6 +50,7 @@ export class Outbox {
   constructor(
     private readonly config: OutboxConfig,
     binary: boolean,
+    private readonly counters: Counters,
   ) {
     this.binary = binary;
   }
@@ -42,9 +60,18 @@ export class Outbox {
     return this.droppedCast.observable;
   }
 
-  /** The socket is CONNECTED: flush the queue into it, then send directly. */
-  attach(transport: Transport): void {
+  /** The socket messages go to, while CONNECTED. */
+  get transport(): Transport | undefined {
+    return this.live;
+  }
+
+  /**
+   * The socket is CONNECTED: `first` sends what must go ahead of the queue (channel joins), then
+   * the queue is flushed into the socket, then sends go directly.
+   */
+  attach(transport: Transport, first?: () => void): void {
     this.live = transport;
+    first?.();
     this.drain();
   }
 
@@ -56,39 +83,72 @@ export class Outbox {
   }
 
   /** Sends at once when the socket has room and nothing is queued ahead; queues otherwise. */
-  send(message: Message): void {
+  send(item: Item): void {
     if (this.disposed) return;
     const live = this.live;
-    if (live !== undefined && this.queue.length === 0 && live.bufferedAmount <= this.config.highWaterMark && live.send(message, this.binary)) {
+    if (live !== undefined && this.queue.length === 0 && live.bufferedAmount <= this.config.highWaterMark && this.deliver(live, item)) {
       return;
     }
-    this.enqueue(message);
+    this.enqueue(item);
     if (live !== undefined) this.scheduleDrain();
   }
 
-  /** Sends on `transport` now, past the queue (handshake and heartbeat messages). */
+  /** Sends on the CONNECTED socket now, ahead of the queue (channel messages); counted. */
+  sendAhead(message: Message): boolean {
+    return this.live !== undefined && this.deliver(this.live, message);
+  }
+
+  /** Sends on `transport` now, past the queue and the counters (handshake and heartbeat messages). */
   sendNow(transport: Transport, message: Message): boolean {
-    return transport.send(message, this.binary);
+    return transport.send(message, this.binary) >= 0;
   }
 
   /** Stops for good: nothing is lost silently, so what is still queued goes out on `dropped$`. */
   dispose(): void {
     this.detach();
     this.disposed = true;
-    for (const message of this.queue.drain()) this.droppedCast.next(message);
+    // A queued request learns of the stop from the machine, not as a drop.
+    for (const item of this.queue.drain()) {
+      if (!isParcel(item)) this.drop(item);
+      else if (!item.cancelled) this.drop(item.message);
+    }
     this.droppedCast.complete();
   }
 
-  private enqueue(message: Message): void {
+  private deliver(transport: Transport, item: Item): boolean {
+    const parcel = isParcel(item) ? item : undefined;
+    if (parcel?.cancelled === true) return true; // nothing to send: it is done with
+    const bytes = transport.send(parcel === undefined ? (item as Message) : parcel.message, this.binary);
+    if (bytes < 0) return false;
+    this.counters.messagesOut++;
+    this.counters.bytesOut += bytes;
+    parcel?.sent(transport);
+    return true;
+  }
+
+  private drop(message: Message): void {
+    this.counters.dropped++;
+    this.droppedCast.next(message);
+  }
+
+  private giveUp(item: Item): void {
+    if (!isParcel(item)) this.drop(item);
+    else if (!item.cancelled) {
+      this.drop(item.message);
+      item.dropped();
+    }
+  }
+
+  private enqueue(item: Item): void {
     const { maxQueue, overflow } = this.config;
     if (this.queue.length >= maxQueue) {
       if (overflow === 'drop-newest' || maxQueue === 0) {
-        this.droppedCast.next(message);
+        this.giveUp(item);
         return;
       }
-      this.droppedCast.next(this.queue.shift() as Message);
+      this.giveUp(this.queue.shift() as Item);
     }
-    this.queue.push(message);
+    this.queue.push(item);
   }
 
   /** Sends queued messages, oldest first, while the socket is open and has room. */
@@ -101,7 +161,7 @@ export class Outbox {
         this.scheduleDrain();
         return;
       }
-      if (!live.send(this.queue.peek() as Message, this.binary)) return; // closing: the drop will follow
+      if (!this.deliver(live, this.queue.peek() as Item)) return; // closing: the drop will follow
       this.queue.shift();
     }
   }

@@ -7,7 +7,7 @@
  * not the current one is stale (a timer that fired as it was cancelled, a socket already given up)
  * and changes nothing.
  */
-import { ConnectTimeoutError, PongTimeoutError, ReconnectError } from './errors.js';
+import { ConnectTimeoutError, PongTimeoutError, ReconnectError, type MachineError } from './errors.js';
 import { Command, State, type Status } from './types.js';
 
 /** The timers a machine runs; starting one replaces the running timer of the same name. */
@@ -24,7 +24,7 @@ export type Event =
   /** The `handshake` of attempt `id` succeeded. */
   | { readonly type: 'READY'; readonly id: number }
   /** Attempt `id` failed or its connection dropped: socket error or close, provider or handshake failure. */
-  | { readonly type: 'FAILED'; readonly id: number; readonly error: Error }
+  | { readonly type: 'FAILED'; readonly id: number; readonly error: MachineError }
   /** Timer events. */
   | { readonly type: 'CONNECT_TIMEOUT'; readonly id: number }
   | { readonly type: 'RETRY'; readonly id: number }
@@ -153,7 +153,8 @@ function command(ctx: Context, cmd: LoopCommand, policy: Policy): Step {
     case Command.PING:
       return ctx.state === State.CONNECTED ? [ctx, [{ type: 'ping', id: ctx.id }]] : [ctx, NONE];
     case Command.RECONNECT:
-      if (ctx.state === State.WAITING && ctx.online) return connectNow(ctx, [{ type: 'cancel', name: 'retry' }], policy);
+      if (!ctx.online) return [ctx, NONE]; // offline wins: there is nothing to reconnect to
+      if (ctx.state === State.WAITING) return connectNow(ctx, [{ type: 'cancel', name: 'retry' }], policy);
       if (ctx.state === State.CONNECTED) {
         // Asked for, so not a failure: the count stays where it was (0 if the connection was stable).
         const error = new ReconnectError('reconnect requested by Command.RECONNECT');
@@ -164,13 +165,13 @@ function command(ctx: Context, cmd: LoopCommand, policy: Policy): Step {
 }
 
 function online(ctx: Context, isOnline: boolean, policy: Policy): Step {
-  const next = ctx.online === isOnline ? ctx : { ...ctx, online: isOnline };
+  if (ctx.online === isOnline) return [ctx, NONE]; // a repeated value is no news
+  const next = { ...ctx, online: isOnline };
   if (!ctx.started || ctx.state !== State.WAITING) return [next, NONE];
   const cancel: Effect = { type: 'cancel', name: 'retry' };
-  // Every `true` is news that the network is there: it cuts any wait short, even while online.
+  // Back online: the network is there again, so any wait is cut short.
   if (isOnline) return connectNow(next, [cancel], policy);
   // Going offline turns a pending wait into a rest without a delay.
-  if (!ctx.online) return [ctx, NONE];
   return [next, [cancel, { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt } }]];
 }
 
@@ -207,7 +208,7 @@ function connected(ctx: Context, policy: Policy): Step {
 }
 
 /** Effects of leaving CONNECTED: its timers stop, its socket goes, DISCONNECTED(error) is emitted. */
-function leaveConnected(ctx: Context, error: Error, code?: number): Effect[] {
+function leaveConnected(ctx: Context, error: MachineError, code?: number): Effect[] {
   return [
     { type: 'cancel', name: 'uptime' },
     { type: 'cancel', name: 'keepalive' },
@@ -217,7 +218,7 @@ function leaveConnected(ctx: Context, error: Error, code?: number): Effect[] {
 }
 
 /** An attempt failed: CONNECTING → DISCONNECTED(error) → WAITING (or stop). */
-function failed(ctx: Context, error: Error, policy: Policy): Step {
+function failed(ctx: Context, error: MachineError, policy: Policy): Step {
   const effects: Effect[] = [
     { type: 'cancel', name: 'connect' },
     { type: 'close', id: ctx.id },
@@ -227,13 +228,13 @@ function failed(ctx: Context, error: Error, policy: Policy): Step {
 }
 
 /** A connection dropped: CONNECTED → DISCONNECTED(error) → CONNECTING at once, or WAITING (or stop). */
-function dropped(ctx: Context, error: Error, policy: Policy): Step {
+function dropped(ctx: Context, error: MachineError, policy: Policy): Step {
   // `attempt` is 0 here both for a stable connection and for one made at the first try.
   const immediate = ctx.attempt === 0;
   return recover({ ...ctx, attempt: ctx.stable ? 0 : ctx.attempt + 1 }, error, leaveConnected(ctx, error), immediate, policy);
 }
 
-function recover(ctx: Context, error: Error, effects: Effect[], immediate: boolean, policy: Policy): Step {
+function recover(ctx: Context, error: MachineError, effects: Effect[], immediate: boolean, policy: Policy): Step {
   if (ctx.attempt >= policy.maxAttempts || !policy.shouldReconnect(error)) {
     // The DISCONNECTED(error) just emitted is the final status.
     return [{ ...ctx, state: State.DISCONNECTED, stopped: true }, [...effects, { type: 'stop' }]];
@@ -241,6 +242,11 @@ function recover(ctx: Context, error: Error, effects: Effect[], immediate: boole
   if (!ctx.online) return attemptOrRest(ctx, effects, policy);
   if (immediate) return connectNow(ctx, effects, policy);
   const delay = policy.retryDelay(ctx.attempt);
+  if (delay === 0) {
+    // No wait, so no timer tick: WAITING is reported and the next attempt starts in the same step.
+    const waiting: Effect = { type: 'status', status: { state: State.WAITING, attempt: ctx.attempt, delay } };
+    return connectNow(ctx, [...effects, waiting], policy);
+  }
   return [
     { ...ctx, state: State.WAITING },
     [

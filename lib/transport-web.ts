@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { CloseError, closedError, connectError, refusedError, tooLargeError } from './errors.js';
-import { asBytes, asText, sizeOf, toMessage } from './message.js';
+import { asBytes, asText, toMessage } from './message.js';
+import { byteSize } from './stats.js';
 import { ReadyState, type OpenRequest, type Sink, type Transport, type WebSocketLike } from './transport.js';
 import type { Message } from './types.js';
 
@@ -46,12 +47,13 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
         return;
       }
     }
-    if (sizeOf(message) > config.maxMessageSize) {
+    const bytes = byteSize(message);
+    if (bytes > config.maxMessageSize) {
       finish(tooLargeError(config.maxMessageSize), 1009);
       return;
     }
     sink.activity();
-    sink.message(message);
+    sink.message(message, bytes);
   };
   // The standard API says nothing in its error event; the close event that follows has the code.
   // A DOM error event says nothing and holds the socket (and its URL): keep only a real error.
@@ -114,9 +116,10 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
 
   return {
     send(message, binary) {
-      if (ws.readyState !== OPEN) return false;
-      ws.send(binary ? asBytes(message) : asText(message));
-      return true;
+      if (ws.readyState !== OPEN) return -1;
+      const frame = binary ? asBytes(message) : asText(message);
+      ws.send(frame);
+      return byteSize(frame);
     },
     ping: () => false,
     get bufferedAmount() {

@@ -29,10 +29,10 @@ function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
   const transport = transportOf(this);
   // Without a raw socket to watch (Bun's ws layer has none), each message is the activity.
   if (transport.socket === undefined) transport.sink.activity();
-  transport.sink.message(isBinary ? data : data.toString());
+  transport.sink.message(isBinary ? data : data.toString(), data.length);
 }
 function onPong(this: WebSocket): void {
-  transportOf(this).sink.activity();
+  transportOf(this).sink.pong();
 }
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
   transportOf(this).closed(code, reason.toString());
@@ -129,11 +129,11 @@ class WsTransport implements Transport {
     }
   }
 
-  send(message: string | Uint8Array, binary: boolean): boolean {
+  send(message: string | Uint8Array, binary: boolean): number {
     const ws = this.ws;
-    if (ws.readyState !== OPEN) return false;
+    if (ws.readyState !== OPEN) return -1;
     ws.send(message, binary ? BINARY : TEXT);
-    return true;
+    return typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength;
   }
 
   ping(): boolean {

@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import type { MachineError } from './errors.js';
 import type { Message } from './types.js';
 
 /** WebSocket ready states, as the standard API and `ws` number them. */
@@ -54,17 +55,20 @@ export type WebSocketConstructor = new (
 /** What a socket reports to its machine. Only `message` is on the per-message hot path. */
 export interface Sink {
   open(protocol: string): void;
-  message(message: Message): void;
+  /** A message arrived; `bytes` is its payload size (UTF-8 for text). */
+  message(message: Message, bytes: number): void;
   /** Something arrived: it counts for keep-alive. Called at least once per burst of frames. */
   activity(): void;
+  /** A pong arrived (protocol pings only): activity, and the end of a round trip. */
+  pong(): void;
   /** The socket failed or closed; called at most once, never after `close()`. */
-  fail(error: Error): void;
+  fail(error: MachineError): void;
 }
 
 /** One socket, behind the same face whether it is `ws` driven natively or a standard WebSocket. */
 export interface Transport {
-  /** Sends one frame; false (nothing sent) when the socket is not open, so the caller can queue it. */
-  send(message: Message, binary: boolean): boolean;
+  /** Sends one frame; gives its payload size in bytes, or -1 (nothing sent) when the socket is not open, so the caller can queue it. */
+  send(message: Message, binary: boolean): number;
   /** Sends a protocol ping; false when this socket cannot (standard WebSocket API). */
   ping(): boolean;
   readonly bufferedAmount: number;

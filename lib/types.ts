@@ -1,3 +1,5 @@
+import type { MachineError } from './errors.js';
+
 /**
  * The four states of a machine.
  *
@@ -82,25 +84,92 @@ export type Sendable = string | Uint8Array | ArrayBuffer | ArrayBufferView;
 export type Format = 'binary' | 'text';
 
 /**
- * One emission of `machine.state$`.
+ * One emission of `machine.state$`: a union discriminated by `state`, so that checking `state`
+ * narrows the rest (`attempt` is a number in `CONNECTING` and `WAITING`, `protocol` a string in
+ * `CONNECTED`). Every member lists the other fields as absent, so destructuring works on any.
  *
  * @example
  * ```ts
- * machine.state$.subscribe(({ state, attempt, delay, error }) => {
- *   if (state === State.WAITING && delay !== undefined) console.log(`retry #${attempt} in ${delay} ms`);
- *   if (error) console.warn(error.message);
+ * import { Machine, State } from 'ws-machine';
+ * const machine = new Machine('ws://127.0.0.1:8080/');
+ * machine.state$.subscribe((s) => {
+ *   if (s.state === State.WAITING && s.delay !== undefined) console.log(`retry #${s.attempt} in ${s.delay} ms`);
+ *   if (s.state === State.CONNECTED) console.log(`up, sub-protocol "${s.protocol}"`);
+ *   if (s.error) console.warn(s.error.name, s.error.message);
  * });
  * ```
  */
-export interface Status {
-  /** The state the machine is in. */
-  readonly state: State;
-  /** Why the machine left `CONNECTED`/`CONNECTING`, when there was a cause. */
-  readonly error?: Error;
-  /** Consecutive failures so far (`CONNECTING`, `WAITING`). */
-  readonly attempt?: number;
-  /** Milliseconds until the next attempt (`WAITING` only; absent while offline). */
+export type Status = ConnectingStatus | ConnectedStatus | WaitingStatus | DisconnectedStatus;
+
+/**
+ * An attempt is under way after `attempt` consecutive failures.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectingStatus } from 'ws-machine';
+ * const s: ConnectingStatus = { state: 'CONNECTING', attempt: 0 };
+ * ```
+ */
+export interface ConnectingStatus {
+  readonly state: 'CONNECTING';
+  /** Consecutive failures before this attempt (0, 1, 2 …). */
+  readonly attempt: number;
+  readonly error?: undefined;
+  readonly delay?: undefined;
+  readonly protocol?: undefined;
+}
+
+/**
+ * The socket is open and messages flow.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectedStatus } from 'ws-machine';
+ * const s: ConnectedStatus = { state: 'CONNECTED', protocol: '' };
+ * ```
+ */
+export interface ConnectedStatus {
+  readonly state: 'CONNECTED';
+  /** The negotiated sub-protocol (`''` when none). */
+  readonly protocol: string;
+  readonly error?: undefined;
+  readonly attempt?: undefined;
+  readonly delay?: undefined;
+}
+
+/**
+ * Between attempts: for `delay` ms, or, without a `delay`, until `online$` says online.
+ *
+ * @example
+ * ```ts
+ * import type { WaitingStatus } from 'ws-machine';
+ * const s: WaitingStatus = { state: 'WAITING', attempt: 2, delay: 1500 };
+ * ```
+ */
+export interface WaitingStatus {
+  readonly state: 'WAITING';
+  /** Consecutive failures so far. */
+  readonly attempt: number;
+  /** Milliseconds until the next attempt; absent while offline. */
   readonly delay?: number;
-  /** The negotiated sub-protocol (`CONNECTED` only; `''` when none). */
-  readonly protocol?: string;
+  readonly error?: undefined;
+  readonly protocol?: undefined;
+}
+
+/**
+ * Not connected: passing through after a failure (with `error`), or stopped for good.
+ *
+ * @example
+ * ```ts
+ * import type { DisconnectedStatus } from 'ws-machine';
+ * const s: DisconnectedStatus = { state: 'DISCONNECTED' };
+ * ```
+ */
+export interface DisconnectedStatus {
+  readonly state: 'DISCONNECTED';
+  /** Why the machine left `CONNECTED`/`CONNECTING`, when there was a cause. */
+  readonly error?: MachineError;
+  readonly attempt?: undefined;
+  readonly delay?: undefined;
+  readonly protocol?: undefined;
 }

@@ -171,9 +171,12 @@ function modelStep(m: Model, event: Event, p: Policy): Outcome {
     if (m.attempt >= p.maxAttempts || !p.shouldReconnect(error)) return stop();
     if (!m.online) return rest();
     if (immediate) return attemptNow();
+    const delay = p.retryDelay(m.attempt);
+    out.statuses.push({ state: State.WAITING, attempt: m.attempt, delay });
+    // A delay of 0 costs no timer tick: CONNECTING follows WAITING at once.
+    if (delay === 0) return attemptNow();
     m.phase = 'WAITING';
     m.delayed = true;
-    out.statuses.push({ state: State.WAITING, attempt: m.attempt, delay: p.retryDelay(m.attempt) });
     out.effects.push('timer');
   };
   const connected = (): void => {
@@ -208,12 +211,12 @@ function modelStep(m: Model, event: Event, p: Policy): Outcome {
       }
       return out;
     case 'ONLINE':
-      if (m.phase !== 'WAITING') {
+      if (m.phase !== 'WAITING' || event.online === m.online) {
         m.online = event.online;
         return out;
       }
-      // In WAITING every `true` cuts the wait short ("on true it attempts at once"), even while
-      // online; going offline turns the wait into a rest without a delay.
+      // In WAITING a change to `true` cuts the wait short; a repeated `true` changes nothing;
+      // going offline turns the wait into a rest without a delay.
       if (event.online) {
         m.online = true;
         attemptNow();
@@ -233,13 +236,14 @@ function modelStep(m: Model, event: Event, p: Policy): Outcome {
           if (m.phase === 'CONNECTED') out.effects.push('ping');
           return out;
         case Command.RECONNECT:
-          if (m.phase === 'WAITING' && m.online) attemptNow();
+          // While offline it does nothing: offline wins.
+          if (!m.online) return out;
+          if (m.phase === 'WAITING') attemptNow();
           else if (m.phase === 'CONNECTED') {
             // Asked for: not a failure, so the count is not touched, and it always comes back.
             out.statuses.push({ state: State.DISCONNECTED, error: errorOf(ReconnectError) });
             out.effects.push('close');
-            if (m.online) attemptNow();
-            else rest();
+            attemptNow();
           }
           return out;
         default:

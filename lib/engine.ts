@@ -1,0 +1,262 @@
+import { type Observable, Subscription, scan } from 'rxjs';
+import { Attempt, type AttemptHost } from './attempt.js';
+import type { ChannelHost } from './channel.js';
+import type { Config } from './config.js';
+import { CallbackError, DecodeError, type MachineError } from './errors.js';
+import { toMessage } from './message.js';
+import { Multicast } from './multicast.js';
+import { Outbox, type Parcel } from './outbox.js';
+import type { Platform } from './platform.js';
+import { policyOf } from './policy.js';
+import { initialContext, transition, type Effect, type Event, type LoopCommand, type Step } from './reducer.js';
+import type { RequestHost } from './request.js';
+import { Counters } from './stats.js';
+import { Timers } from './timers.js';
+import { Trampoline } from './trampoline.js';
+import type { Transport } from './transport.js';
+import { Command, State, type Message, type Sendable, type Status } from './types.js';
+
+const START: Event = { type: 'START' };
+const QUIT: Event = { type: 'COMMAND', command: Command.QUIT };
+const noop = (): void => {};
+
+/**
+ * The running machine behind the public `Machine`: one `scan` of the pure reducer over one stream
+ * of events (commands, socket, timers, `online$`), and the dispatcher that runs its effects, one
+ * handler per effect, named after it. Messages bypass the reducer both ways: socket → `input$`
+ * through `receive`, `output` → socket through the outbox.
+ */
+export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, RequestHost<In> {
+  readonly statusCast = new Multicast<Status>(true);
+  readonly inputCast = new Multicast<In>();
+  readonly errorCast = new Multicast<MachineError>();
+  readonly counters = new Counters();
+  readonly outbox: Outbox;
+  /** Joins live channels on CONNECTED; set by the machine when the first channel is opened. */
+  rejoin: (() => void) | undefined;
+  /** Set by QUIT at once (the loop may be busy): later `output` and `command` calls are ignored. */
+  stopped = false;
+  latestUrl: string;
+  private readonly events = new Trampoline<Event>();
+  private readonly timers: Timers;
+  private readonly loop = new Subscription();
+  /** The attempt under way or connected; undefined while waiting or stopped. */
+  private current: Attempt | undefined;
+  /** When the unanswered ping (pong expected) or heartbeat (any message expected) went out. */
+  private pingAt: number | undefined;
+  private heartbeatAt: number | undefined;
+
+  constructor(
+    readonly config: Config,
+    readonly platform: Platform,
+  ) {
+    this.latestUrl = typeof config.url === 'string' ? config.url : '';
+    this.outbox = new Outbox(config, config.format === 'binary', this.counters);
+    this.timers = new Timers(config.scheduler, (event) => this.events.next(event));
+    const policy = policyOf(config, (option, cause) => this.report(option, cause));
+    // The stream is a trampoline, so an event raised while effects run is handled after them, in order.
+    this.loop.add(
+      this.events.observable
+        .pipe(scan((step: Step, event: Event) => transition(step[0], event, policy), [initialContext(), []] as Step))
+        .subscribe((step) => {
+          for (const effect of step[1]) this.run(effect);
+        }),
+    );
+    // online$ before START, so that its current value decides the first state.
+    if (config.online$ !== undefined) {
+      this.loop.add(
+        config.online$.subscribe({
+          next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online) }),
+          error: noop, // a broken online$ leaves the machine as it was, not dead
+        }),
+      );
+    }
+    this.events.next(START);
+  }
+
+  get input$(): Observable<In> {
+    return this.inputCast.observable;
+  }
+
+  get state$(): Observable<Status> {
+    return this.statusCast.observable;
+  }
+
+  get scheduler(): Config['scheduler'] {
+    return this.config.scheduler;
+  }
+
+  command(command: LoopCommand): void {
+    if (command !== Command.QUIT) this.events.next({ type: 'COMMAND', command });
+    else if (!this.stopped) {
+      this.stopped = true;
+      this.events.next(QUIT);
+    }
+  }
+
+  /** Encodes a value to send: through the codec when there is one; a refusal is a TypeError. */
+  encode(value: Out): Message {
+    const codec = this.config.codec;
+    if (codec === undefined) return toMessage(value);
+    let encoded: unknown;
+    try {
+      encoded = codec.encode(value);
+    } catch (error) {
+      throw new TypeError(`the codec refused a value to send: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    return toMessage(encoded);
+  }
+
+  send(value: Out): void {
+    if (!this.stopped) this.outbox.send(this.encode(value));
+  }
+
+  report(option: string, cause: unknown): void {
+    this.errorCast.next(new CallbackError(option, cause));
+  }
+
+  // AttemptHost, ChannelHost, RequestHost: what the parts call back.
+
+  event(event: Event): void {
+    this.events.next(event);
+  }
+
+  // The hot path: counted, decoded once, then to every subscriber of input$.
+  message(message: Message, bytes: number): void {
+    const counters = this.counters;
+    counters.messagesIn++;
+    counters.bytesIn += bytes;
+    if (this.heartbeatAt !== undefined) this.answered('heartbeat');
+    const codec = this.config.codec;
+    if (codec === undefined) {
+      this.inputCast.next(message as In);
+      return;
+    }
+    let value: In;
+    try {
+      value = codec.decode(message) as In;
+    } catch (error) {
+      counters.decodeErrors++;
+      this.errorCast.next(new DecodeError(message, error));
+      return;
+    }
+    this.inputCast.next(value);
+  }
+
+  pong(): void {
+    if (this.pingAt !== undefined) this.answered('ping');
+  }
+
+  opening(url: string): void {
+    this.latestUrl = url;
+  }
+
+  sendNow(transport: Transport, message: Sendable): boolean {
+    return this.outbox.sendNow(transport, toMessage(message));
+  }
+
+  sendAhead(message: Message): boolean {
+    return this.outbox.sendAhead(message);
+  }
+
+  post(parcel: Parcel): void {
+    this.outbox.send(parcel);
+  }
+
+  /** The dispatcher: one handler per effect, named after it. */
+  private run(effect: Effect): void {
+    switch (effect.type) {
+      case 'status':
+        return this.status(effect.status);
+      case 'connect':
+        return this.connect(effect.id);
+      case 'handshake':
+        return this.ifCurrent(effect.id)?.handshake();
+      case 'flush':
+        return this.flush(effect.id);
+      case 'close':
+        return this.close(effect.id, effect.code);
+      case 'ping':
+        return this.ping(effect.id);
+      case 'timer':
+        return this.timers.start(effect.name, effect.id, effect.ms);
+      case 'keepalive':
+        return this.keepalive(effect.id);
+      case 'cancel':
+        return this.timers.cancel(effect.name);
+      case 'stop':
+        return this.stop();
+    }
+  }
+
+  private ifCurrent(id: number): Attempt | undefined {
+    return this.current?.id === id ? this.current : undefined;
+  }
+
+  private status(status: Status): void {
+    const counters = this.counters;
+    if (status.state === State.CONNECTED) {
+      counters.connects++;
+      counters.connectedSince = this.config.scheduler.now();
+    } else {
+      counters.connectedSince = undefined;
+      if (status.error !== undefined) {
+        if (this.statusCast.value?.state === State.CONNECTED) counters.drops++;
+        else counters.failures++;
+      }
+    }
+    this.statusCast.next(status);
+  }
+
+  private connect(id: number): void {
+    this.current = new Attempt(id, this);
+    this.current.start();
+  }
+
+  /** CONNECTED: live channels join first, then the queue is flushed, then sends go straight out. */
+  private flush(id: number): void {
+    const attempt = this.ifCurrent(id);
+    if (attempt?.transport === undefined) return;
+    attempt.settle();
+    this.outbox.attach(attempt.transport, this.rejoin);
+  }
+
+  private close(id: number, code: number | undefined): void {
+    const attempt = this.ifCurrent(id);
+    if (attempt === undefined) return;
+    this.current = undefined;
+    this.pingAt = this.heartbeatAt = undefined;
+    this.outbox.detach();
+    attempt.release(code);
+  }
+
+  private ping(id: number): void {
+    const transport = this.ifCurrent(id)?.transport;
+    if (transport === undefined) return;
+    const now = this.config.scheduler.now();
+    if (transport.ping()) this.pingAt ??= now;
+    else if (this.config.heartbeat !== undefined && this.outbox.sendNow(transport, this.config.heartbeat)) this.heartbeatAt ??= now;
+  }
+
+  private answered(by: 'ping' | 'heartbeat'): void {
+    const sentAt = by === 'ping' ? this.pingAt : this.heartbeatAt;
+    if (sentAt !== undefined) this.counters.rtt = this.config.scheduler.now() - sentAt;
+    this.pingAt = this.heartbeatAt = undefined;
+  }
+
+  private keepalive(id: number): void {
+    const attempt = this.ifCurrent(id);
+    if (attempt !== undefined) this.timers.keepAlive(id, attempt, this.config.pingInterval, this.config.pongTimeout);
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.timers.cancelAll();
+    if (this.current !== undefined) this.close(this.current.id, 1000);
+    this.outbox.dispose();
+    this.statusCast.complete();
+    this.inputCast.complete();
+    this.errorCast.complete();
+    this.loop.unsubscribe();
+  }
+}
