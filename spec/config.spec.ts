@@ -129,3 +129,37 @@ describe('options: the URL', function () {
     }
   });
 });
+
+describe('options: unknown keys and the words a user reads', function () {
+  this.timeout(2000);
+
+  it('an unknown option key throws a TypeError naming it and the nearest known name', () => {
+    expect(() => resolveOptions(URL_OK, { pingIntervall: 5 }, node)).to.throw(TypeError, /unknown option "pingIntervall"; did you mean "pingInterval"\?/);
+    expect(() => resolveOptions(URL_OK, { maxqueue: 5 }, node)).to.throw(TypeError, /did you mean "maxQueue"/);
+    expect(() => resolveOptions(URL_OK, { colour: 'red' }, node)).to.throw(TypeError).that.satisfies((e: Error) => /unknown option "colour"$/.test(e.message));
+  });
+
+  it('a missing URL says what it got', () => {
+    expect(() => resolveOptions(undefined, {}, node)).to.throw(TypeError, /^url must be a string, a URL or a function returning one, got undefined$/);
+  });
+
+  it('retryDelay of the wrong type says a function is allowed too', () => {
+    expect(() => resolveOptions(URL_OK, { retryDelay: '5' }, node)).to.throw(TypeError, /retryDelay must be a number of ms or a function \(attempt\) => ms, got the string "5"/);
+  });
+
+  it('agent and compress: checked, and agent is Node only', () => {
+    expect(() => resolveOptions(URL_OK, { agent: 'proxy' }, node)).to.throw(TypeError, /^agent must be an http.Agent/);
+    expect(() => resolveOptions(URL_OK, { compress: 'no' }, node)).to.throw(TypeError, /^compress must be a boolean/);
+    expect(() => resolveOptions(URL_OK, { agent: {} }, browser)).to.throw(TypeError, /^agent cannot be set for a browser WebSocket/);
+    expect(resolveOptions(URL_OK, {}, node)).to.include({ compress: true, agent: undefined });
+    expect(resolveOptions(URL_OK, { compress: false }, node).compress).to.equal(false);
+  });
+
+  it('codec: an object with encode and decode; its format is the default frame type', () => {
+    const codec = { encode: String, decode: String, format: 'text' as const };
+    expect(resolveOptions(URL_OK, { codec }, node).format).to.equal('text');
+    expect(resolveOptions(URL_OK, { codec, format: 'binary' }, node).format).to.equal('binary');
+    expect(() => resolveOptions(URL_OK, { codec: { encode: String } }, node)).to.throw(TypeError, /^codec must be an object with encode and decode/);
+    expect(() => resolveOptions(URL_OK, { codec: { ...codec, format: 'json' } }, node)).to.throw(TypeError, /^codec.format must be/);
+  });
+});

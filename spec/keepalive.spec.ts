@@ -40,6 +40,39 @@ describe('keepAlive', function () {
     ]);
   });
 
+  // API.md: a ping goes out after pingInterval ms without an incoming frame, every time, whatever
+  // pongTimeout is. Each ping is answered 5 ms later (the pong is a frame).
+  for (const [interval, timeout, ordering] of [
+    [200, 300, 'below'],
+    [300, 300, 'equal to'],
+    [400, 300, 'above'],
+  ] as const) {
+    it(`with pingInterval ${ordering} pongTimeout, an answered ping is followed by the next after pingInterval of silence`, () => {
+      const scheduler = new TestScheduler(() => undefined);
+      const pings: number[] = [];
+      const dead: number[] = [];
+      scheduler.run(() => {
+        const activity = { seen: 0 };
+        const sub = keepAlive(activity, interval, timeout, scheduler, (signal) => {
+          if (signal === 'PONG_TIMEOUT') return void dead.push(scheduler.now());
+          pings.push(scheduler.now());
+          scheduler.schedule(() => (activity.seen = scheduler.now()), 5);
+        });
+        scheduler.schedule(() => sub.unsubscribe(), 4 * (interval + 5) + 1);
+      });
+      expect(pings).to.deep.equal([1, 2, 3, 4].map((n) => n * interval + (n - 1) * 5));
+      expect(dead).to.deep.equal([]);
+    });
+  }
+
+  it('an answer that comes after pingInterval but within pongTimeout starts the next silence at once', () => {
+    // interval 100, timeout 300: ping at 100, answered at 350; the next ping is due at 450.
+    expect(watch([350], 700, 100, 300)).to.deep.equal([
+      [100, 'PING_DUE'],
+      [450, 'PING_DUE'],
+    ]);
+  });
+
   it('creates no timer per frame: a busy connection is checked once per interval', () => {
     const scheduler = new TestScheduler(() => undefined);
     let checks = 0;
