@@ -1,21 +1,23 @@
 /**
- * ticker: a live price feed, aggregated with RxJS operators, that keeps going while its server
- * restarts.
+ * ticker: a live price feed on per-symbol channels, aggregated with RxJS operators, that keeps
+ * going while its server restarts.
  *
  *   npx tsx examples/ticker.ts [--seconds 6]        (or: npm run example:ticker)
  *
- * A local server streams prices (one JSON text frame per symbol every 50 ms, a random walk). The
- * client parses them, cuts them into 1 s windows, groups each window by symbol and prints
- * count/min/max/avg/last per symbol. Part-way through, the example kills the server and starts it
- * again on the same port; the machine reconnects by itself and the tables carry on. After
- * `--seconds` it sends QUIT and exits. Everything stays on 127.0.0.1.
+ * A local server streams prices (one JSON text frame per subscribed symbol every 50 ms, a random
+ * walk) to each client for the symbols it subscribed to. The client speaks JSON through the `json()`
+ * codec and joins one channel per symbol; it cuts the ticks into 1 s windows, groups each window by
+ * symbol and prints count/min/max/avg/last per symbol. Part-way through, the example kills the
+ * server and starts it again on the same port: the new server knows no subscriptions, and the
+ * channels subscribe again by themselves when the machine reconnects, so the tables carry on.
+ * After `--seconds` it sends QUIT and exits. Everything stays on 127.0.0.1.
  */
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { concatMap, filter, groupBy, map, mergeMap, reduce, toArray, windowTime } from 'rxjs';
+import { concatMap, groupBy, map, merge, mergeMap, reduce, toArray, windowTime } from 'rxjs';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Command, Machine, State, type Status } from '../lib/index.js';
+import { Command, Machine, State, json, type Status } from '../lib/index.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6' } } });
 const seconds = Number(values.seconds);
@@ -30,6 +32,12 @@ const clock = (): string => `+${((performance.now() - started) / 1000).toFixed(2
 interface Tick {
   readonly symbol: string;
   readonly price: number;
+}
+
+/** What the client sends: join or leave one symbol's stream. */
+interface Subscription {
+  readonly op: 'subscribe' | 'unsubscribe';
+  readonly symbol: string;
 }
 
 // Kept outside the server so that the walk goes on from where it was after a restart.
@@ -47,12 +55,25 @@ interface Feed {
 async function startFeed(port = 0): Promise<Feed> {
   const server = new WebSocketServer({ host: '127.0.0.1', port });
   await once(server, 'listening');
+  // Each connection gets only the symbols it subscribed to; a restarted server knows none.
+  const subscribed = new Map<WebSocket, Set<string>>();
+  server.on('connection', (client) => {
+    const symbols = new Set<string>();
+    subscribed.set(client, symbols);
+    client.on('close', () => subscribed.delete(client));
+    client.on('message', (data: Buffer) => {
+      const { op, symbol } = JSON.parse(data.toString()) as Subscription;
+      if (op === 'subscribe') symbols.add(symbol);
+      else symbols.delete(symbol);
+      console.log(`${clock()}  feed     ${op} ${symbol}`);
+    });
+  });
   const tick = setInterval(() => {
     for (const [symbol, price] of prices) {
       const next = Math.round(price * (1 + (Math.random() - 0.5) * 0.004) * 100) / 100;
       prices.set(symbol, next);
       const frame = JSON.stringify({ symbol, price: next } satisfies Tick);
-      for (const client of server.clients) if (client.readyState === WebSocket.OPEN) client.send(frame);
+      for (const [client, symbols] of subscribed) if (symbols.has(symbol) && client.readyState === WebSocket.OPEN) client.send(frame);
     }
   }, 50);
   return {
@@ -72,8 +93,16 @@ let feed = await startFeed();
 const port = feed.port;
 console.log(`${clock()}  feed     streaming ${[...prices.keys()].join(', ')} on ws://127.0.0.1:${port}/prices`);
 
-// A short fixed retry delay so that the restart below is bridged quickly.
-const machine = new Machine(`ws://127.0.0.1:${port}/prices`, { retryDelay: 250 });
+// JSON both ways; a short fixed retry delay so that the restart below is bridged quickly.
+const machine = new Machine(`ws://127.0.0.1:${port}/prices`, { codec: json<Tick, Subscription>(), retryDelay: 250 });
+
+/** One symbol's ticks: joined on the first subscriber, and again after every reconnect. */
+const channel = (symbol: string) =>
+  machine.channel({
+    subscribe: () => ({ op: 'subscribe', symbol }),
+    unsubscribe: () => ({ op: 'unsubscribe', symbol }),
+    filter: (tick) => tick.symbol === symbol,
+  });
 
 machine.state$.subscribe((status) => console.log(`${clock()}  machine  ${describe(status)}`));
 
@@ -96,9 +125,7 @@ const addTick = (row: Row, { price }: Tick): Row => ({
 });
 const emptyRow = (symbol: string): Row => ({ symbol, count: 0, min: Infinity, max: -Infinity, sum: 0, last: NaN });
 
-const tables$ = machine.input$.pipe(
-  filter((message): message is string => typeof message === 'string'),
-  map((text) => JSON.parse(text) as Tick),
+const tables$ = merge(...[...prices.keys()].map(channel)).pipe(
   windowTime(1000),
   // Each window becomes one table: group its ticks by symbol and fold every group into a row.
   concatMap((window$, index) =>
@@ -114,7 +141,7 @@ const tables$ = machine.input$.pipe(
 const done = new Promise<void>((resolve) => {
   tables$.subscribe({
     next: ({ index, rows }) => console.log(table(index, rows)),
-    complete: resolve, // input$ completes on QUIT, which closes the last (partial) window
+    complete: resolve, // channels complete on QUIT, which closes the last (partial) window
   });
 });
 
