@@ -223,7 +223,7 @@ export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {
           ? interop<RwsClass>(await import('partysocket/ws'))
           : interop<RwsClass>(await import('reconnecting-websocket'));
       return (url, h) => {
-        const s = new RWS(url, undefined, { WebSocket: WS, minReconnectionDelay: 0, minUptime: 50 });
+        const s = new RWS(url, undefined, { WebSocket: WS, minReconnectionDelay: 0, minUptime: Number(options.minUptime ?? 50) });
         s.binaryType = 'nodebuffer';
         s.addEventListener('open', () => h.open());
         s.addEventListener('message', (e) => h.message(e.data));

@@ -1,13 +1,20 @@
 // A long-lived client process for one library (argv[2]): runs the throughput, echo and reconnect
 // scenarios on command, one connection at a time. One process per library keeps each library's
 // JIT state and heap to itself while the orchestrator alternates between them.
-import { loadAdapter, sizeOf, type Client, type Lib } from './adapters.js';
+import { loadAdapter, sizeOf, type Client, type Connect, type Lib } from './adapters.js';
 import { now, serve } from './ipc.js';
 import { mean, percentile } from './stats.js';
 
 const lib = process.argv[2] as Lib;
-const machineOptions = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>;
-const connect = await loadAdapter(lib, machineOptions);
+/** One adapter per set of options (the reconnect variants give ws-machine other options). */
+const adapters = new Map<string, Promise<Connect>>();
+function adapter(options: Record<string, unknown> = {}): Promise<Connect> {
+  const key = JSON.stringify(options);
+  let a = adapters.get(key);
+  if (!a) adapters.set(key, (a = loadAdapter(lib, options)));
+  return a;
+}
+await adapter();
 
 let client: Client | undefined;
 let messages = 0;
@@ -52,7 +59,8 @@ function current(): Client {
 }
 
 serve({
-  async open({ url }: { url: string }) {
+  async open({ url, options }: { url: string; options?: Record<string, unknown> }) {
+    const connect = await adapter(options);
     client?.close();
     messages = 0;
     bytes = 0;
@@ -118,6 +126,23 @@ serve({
 
   opens() {
     return { count: opens.length };
+  },
+
+  /** Asks for a reconnect now (ws-machine: Command.RECONNECT); `t0` is when it was asked. */
+  reconnectNow() {
+    const c = current();
+    if (!c.reconnect) throw new Error(`${lib} has no reconnect in this bench`);
+    const t0 = now();
+    c.reconnect();
+    return { t0 };
+  },
+
+  /** A full collection (the process runs with --expose-gc when the bench asks for it). */
+  gc() {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) return { gc: false };
+    gc();
+    return { gc: true };
   },
 
   waitOpen({ count }: { count: number }) {
