@@ -1,6 +1,7 @@
 // A long-lived client process for one library (argv[2]): runs the throughput, echo and reconnect
 // scenarios on command, one connection at a time. One process per library keeps each library's
 // JIT state and heap to itself while the orchestrator alternates between them.
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { loadAdapter, sizeOf, type Client, type Connect, type Lib } from './adapters.js';
 import { now, serve } from './ipc.js';
 import { mean, percentile } from './stats.js';
@@ -24,6 +25,16 @@ let onTarget: (() => void) | undefined;
 let echoStep: ((n: number) => void) | undefined;
 let opens: number[] = [];
 let openWaiters: Array<() => void> = [];
+
+// GC pauses on the main thread during a stream (to tell the collector's share of its time).
+const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+let gcLog: Array<{ kind: string; ms: number }> | undefined;
+new PerformanceObserver((list) => {
+  if (!gcLog) return;
+  for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
+    gcLog.push({ kind: gcKinds[e.detail?.kind ?? 0] ?? 'other', ms: e.duration });
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const handlers = {
   open() {
@@ -77,13 +88,32 @@ serve({
     return {};
   },
 
-  /** Resolves once `count` messages have arrived on the current connection. */
+  /**
+   * Resolves once `count` messages have arrived on the current connection, with this process's
+   * CPU time and GC pauses from the call until then.
+   */
   awaitMessages({ count }: { count: number }) {
+    const cpu0 = process.cpuUsage();
+    const log: Array<{ kind: string; ms: number }> = [];
+    gcLog = log;
     return new Promise((resolve) => {
       const done = () => {
+        const tEnd = now();
+        const cpu = process.cpuUsage(cpu0);
         onTarget = undefined;
         target = Infinity;
-        resolve({ tEnd: now(), messages, bytes });
+        // GC entries are delivered asynchronously: collect them a moment later.
+        setTimeout(() => {
+          gcLog = undefined;
+          const sum = (kind?: string) => log.filter((g) => !kind || g.kind === kind).reduce((a, g) => a + g.ms, 0);
+          resolve({
+            tEnd,
+            messages,
+            bytes,
+            cpuMs: (cpu.user + cpu.system) / 1000,
+            gc: { count: log.length, ms: sum(), majors: log.filter((g) => g.kind === 'major').length, majorMs: sum('major') },
+          });
+        }, 5);
       };
       if (messages >= count) return done();
       target = count;

@@ -8,8 +8,9 @@
 // Options: --only=<scenarios> (see SCENARIOS)   --libs=ws-machine,rxjs   --reps=N   --build (force
 //          `npm run build`)   --prof=<lib> (node --cpu-prof for that library's client process,
 //          profiles in bench/.out/prof)   --heap-prof=<lib>   --out=<file>
-//          --no-pin (do not pin the server and the clients to separate cores)
-//          --stream16k-count=N   --stream16k-reps=N   (investigating the 16 KiB row)
+//          --no-pin (do not pin the server and the clients to separate cores)   --no-gc (no full GC
+//          in the client before each stream run)
+//          --stream16k-count=N   --stream16k-reps=N   --json=<file> (every value and stream run, raw)
 //
 // Processes: one ws server child, one long-lived client child per library (throughput, echo,
 // reconnect), and a fresh child per library and repetition for memory, scale and flow control.
@@ -54,6 +55,9 @@ const { values: argv } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     'stream16k-count': { type: 'string' },
     'stream16k-reps': { type: 'string' },
+    json: { type: 'string' },
+    'no-gc': { type: 'boolean', default: false },
+    'no-bracket': { type: 'boolean', default: false },
   },
 });
 
@@ -65,6 +69,7 @@ const cfg = quick
       reps: 1,
       stream64: 50_000,
       stream16k: 4_000,
+      stream16kReps: 1,
       send: 50_000,
       echo: 4_000,
       memoryConns: 500,
@@ -85,7 +90,10 @@ const cfg = quick
       warmup: 1,
       reps: 5,
       stream64: 200_000,
-      stream16k: 20_000,
+      // 1.5 GiB: a run of about half a second, long next to a scheduler tick or a GC pause (a run
+      // of 20,000 took 100 ms), and more repetitions than the other rows (see RESULTS.md).
+      stream16k: 100_000,
+      stream16kReps: 9,
       send: 200_000,
       echo: 20_000,
       memoryConns: 2_000,
@@ -109,9 +117,13 @@ const only = new Set<Scenario>(argv.only ? (argv.only.split(',') as Scenario[]) 
 const libs: Lib[] = argv.libs
   ? LIBS.filter((l) => l === 'ws' || argv.libs!.split(',').includes(l))
   : [...LIBS];
+/** Throughput rows run raw ws between every two libraries (see bracketedRounds). */
+const bracket = !argv['no-bracket'];
 const stream16kCount = argv['stream16k-count'] ? Number(argv['stream16k-count']) : cfg.stream16k;
-const stream16kReps = argv['stream16k-reps'] ? Number(argv['stream16k-reps']) : cfg.reps;
-const filtered = Boolean(argv.only || argv.libs || argv.reps || argv['stream16k-count'] || argv['stream16k-reps'] || argv['no-pin']);
+const stream16kReps = argv['stream16k-reps'] ? Number(argv['stream16k-reps']) : argv.reps ? cfg.reps : cfg.stream16kReps;
+const filtered = Boolean(
+  argv.only || argv.libs || argv.reps || argv['stream16k-count'] || argv['stream16k-reps'] || argv['no-pin'] || argv['no-gc'] || argv['no-bracket'],
+);
 const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel accept queue is 4096)
 
 // --- results --------------------------------------------------------------------------------
@@ -130,6 +142,8 @@ interface Metric {
   headline?: string;
   /** Value by repetition, per library (ratios pair values of the same repetition). */
   values: Map<Lib, Map<number, number>>;
+  /** Ratio by repetition when the baseline ran right before and after each library (bracketed). */
+  paired?: Map<Lib, Map<number, number>>;
   errors: Map<Lib, string>;
   libs: Lib[];
 }
@@ -158,6 +172,7 @@ function valuesOf(m: Metric, lib: Lib): number[] {
  * repetition (measured minutes apart at most, so a slow phase of the machine weighs on both).
  */
 function ratiosOf(m: Metric, lib: Lib): number[] {
+  if (m.paired && lib !== baselineOf(m)) return [...(m.paired.get(lib)?.values() ?? [])];
   const mine = m.values.get(lib);
   const base = m.values.get(baselineOf(m));
   if (!mine || !base) return [];
@@ -250,7 +265,71 @@ async function rounds(
   }
 }
 
+/**
+ * Repetitions where the baseline (raw ws) runs before the first library, between every two, and
+ * after the last: each library's ratio is its value over the mean of the two baseline runs around
+ * it, measured seconds apart, so a slow phase of a shared machine weighs on both sides of the
+ * ratio. The baseline's own value per repetition is the median of its runs.
+ */
+async function bracketedRounds(
+  title: string,
+  group: Lib[],
+  warmup: number,
+  reps: number,
+  m: Metric,
+  fn: (lib: Lib, rep: number, slot: number) => Promise<number>,
+): Promise<void> {
+  const baseline = baselineOf(m);
+  const others = group.filter((l) => l !== baseline);
+  m.paired = new Map();
+  for (let r = -warmup; r < reps; r++) {
+    log(`${title}: ${r < 0 ? 'warm-up' : `repetition ${r + 1}/${reps}`} (${baseline} between every two libraries)`);
+    let slot = 0;
+    const run = async (lib: Lib): Promise<number | undefined> => {
+      if (m.errors.has(lib)) return undefined;
+      try {
+        return await fn(lib, r, slot++);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        log(`  ${lib}: ${message}`);
+        m.errors.set(lib, message);
+        await workers.get(lib)?.call('close').catch(() => undefined);
+        await serverQuiet();
+        return undefined;
+      }
+    };
+    const around: number[] = [];
+    let before = await run(baseline);
+    if (before !== undefined) around.push(before);
+    for (const lib of rotate(others, r)) {
+      const v = await run(lib);
+      const after = await run(baseline);
+      if (after !== undefined) around.push(after);
+      if (r < 0 || v === undefined || before === undefined || after === undefined) {
+        before = after;
+        continue;
+      }
+      record(m, lib, r, v);
+      if (!m.paired.has(lib)) m.paired.set(lib, new Map());
+      m.paired.get(lib)!.set(r, v / ((before + after) / 2));
+      before = after;
+    }
+    if (r >= 0 && around.length) record(m, baseline, r, median(around));
+  }
+}
+
 // --- scenarios ------------------------------------------------------------------------------
+
+interface StreamResult {
+  tEnd: number;
+  messages: number;
+  bytes: number;
+  cpuMs: number;
+  gc: { count: number; ms: number; majors: number; majorMs: number };
+}
+
+/** Every stream run, for --json (the 16 KiB investigation reads them). */
+const streamRuns: Array<{ key: string; lib: Lib; rep: number; ms: number; cpuMs: number; gc: StreamResult['gc']; load: number }> = [];
 
 async function stream(key: 'stream64' | 'stream16k', count: number, size: number, reps = cfg.reps): Promise<void> {
   const m = metric({
@@ -263,21 +342,29 @@ async function stream(key: 'stream64' | 'stream16k', count: number, size: number
     headline: `server→client stream, ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} messages`,
     libs,
   });
-  await rounds(m.title, libs, cfg.warmup, reps, [m], async (lib, r) => {
+  const once = async (lib: Lib, r: number, slot: number): Promise<number> => {
     const w = workers.get(lib)!;
-    const id = `${key}-${lib}-${r}`;
+    const id = `${key}-${lib}-${r}-${slot}`;
     // Every library starts from a collected heap: garbage a previous run left would otherwise be
     // collected during this one.
-    await w.call('gc');
+    if (!argv['no-gc']) await w.call('gc');
     await w.call('open', { url: `${base}/stream?id=${id}` });
-    const got = w.call<{ tEnd: number; messages: number; bytes: number }>('awaitMessages', { count }, 120_000);
+    const got = w.call<StreamResult>('awaitMessages', { count }, 120_000);
     const { t0 } = await server.call<{ t0: number }>('stream', { id, count, size }, 120_000);
     const res = await got;
     await w.call('close');
     if (res.bytes !== count * size) throw new Error(`got ${res.bytes} bytes in ${res.messages} messages, expected ${count * size}`);
     const seconds = (res.tEnd - t0) / 1000;
-    if (r >= 0) record(m, lib, r, size >= 1024 ? res.bytes / 2 ** 20 / seconds : count / seconds);
-  });
+    if (r >= 0) streamRuns.push({ key, lib, rep: r, ms: seconds * 1000, cpuMs: res.cpuMs, gc: res.gc, load: os.loadavg()[0]! });
+    return size >= 1024 ? res.bytes / 2 ** 20 / seconds : count / seconds;
+  };
+  if (bracket) await bracketedRounds(m.title, libs, cfg.warmup, reps, m, once);
+  else {
+    await rounds(m.title, libs, cfg.warmup, reps, [m], async (lib, r) => {
+      const v = await once(lib, r, 0);
+      if (r >= 0) record(m, lib, r, v);
+    });
+  }
 }
 
 async function send(count: number, size: number): Promise<void> {
@@ -291,9 +378,9 @@ async function send(count: number, size: number): Promise<void> {
     headline: `client→server send, ${size} B messages`,
     libs,
   });
-  await rounds(m.title, libs, cfg.warmup, cfg.reps, [m], async (lib, r) => {
+  const once = async (lib: Lib, r: number, slot: number): Promise<number> => {
     const w = workers.get(lib)!;
-    const id = `send-${lib}-${r}`;
+    const id = `send-${lib}-${r}-${slot}`;
     await w.call('gc');
     await w.call('open', { url: `${base}/sink?id=${id}` });
     await server.call('expect', { id, count });
@@ -301,8 +388,15 @@ async function send(count: number, size: number): Promise<void> {
     const res = await server.call<{ tEnd: number; bytes: number }>('reached', { id }, 120_000);
     await w.call('close');
     if (res.bytes !== count * size) throw new Error(`server got ${res.bytes} bytes, expected ${count * size}`);
-    if (r >= 0) record(m, lib, r, count / ((res.tEnd - tStart) / 1000));
-  });
+    return count / ((res.tEnd - tStart) / 1000);
+  };
+  if (bracket) await bracketedRounds(m.title, libs, cfg.warmup, cfg.reps, m, once);
+  else {
+    await rounds(m.title, libs, cfg.warmup, cfg.reps, [m], async (lib, r) => {
+      const v = await once(lib, r, 0);
+      if (r >= 0) record(m, lib, r, v);
+    });
+  }
 }
 
 async function echo(count: number, size: number): Promise<void> {
@@ -649,6 +743,36 @@ function detailTables(chartDir?: string): string[] {
   return out;
 }
 
+/**
+ * What the client process did during the stream runs: whether it was busy all along (then the
+ * library is what limits the row) or waiting on the server and the kernel, and what its GC took.
+ */
+function streamDiagnostics(): string[] {
+  if (!streamRuns.length) return [];
+  const out = [
+    '',
+    '### Stream runs: where the client\'s time went',
+    '',
+    'Per library, medians over the measured runs: wall time of a run, the client process\'s CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, and major (mark-compact) collections per run.',
+    '',
+    '| stream | library | runs | wall ms | client CPU / wall | GC pauses / wall | major GCs per run |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const key of [...new Set(streamRuns.map((x) => x.key))]) {
+    for (const lib of libs) {
+      const runs = streamRuns.filter((x) => x.key === key && x.lib === lib);
+      if (!runs.length) continue;
+      const med = (f: (x: (typeof runs)[number]) => number) => median(runs.map(f));
+      out.push(
+        `| ${key} | ${lib} | ${runs.length} | ${med((x) => x.ms).toFixed(0)} | ${med((x) => x.cpuMs / x.ms).toFixed(2)} | ${(
+          med((x) => x.gc.ms / x.ms) * 100
+        ).toFixed(1)} % | ${med((x) => x.gc.majors).toFixed(1)} |`,
+      );
+    }
+  }
+  return out;
+}
+
 // --- charts and the README block ----------------------------------------------------------------
 
 function chartable(m: Metric): boolean {
@@ -804,6 +928,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     '',
     '## All libraries',
     ...detailTables(chartDir),
+    ...streamDiagnostics(),
     ...flowTable(),
   ];
   if (stream16k.length) lines.push('', '## The 16 KiB stream row', '', ...stream16k);
@@ -867,6 +992,14 @@ async function main(): Promise<void> {
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, text);
   log(`wrote ${target} and the charts in ${chartDir}`);
+  if (argv.json) {
+    const values = Object.fromEntries(metrics.map((m) => [m.key, Object.fromEntries([...m.values].map(([l, v]) => [l, Object.fromEntries(v)]))]));
+    const paired = Object.fromEntries(
+      metrics.filter((m) => m.paired).map((m) => [m.key, Object.fromEntries([...m.paired!].map(([l, v]) => [l, Object.fromEntries(v)]))]),
+    );
+    writeFileSync(argv.json, JSON.stringify({ pinned: canPin, values, paired, streamRuns }, null, 1));
+    log(`wrote ${argv.json}`);
+  }
   const block = readmeBlock(relative(ROOT, chartDir));
   if (official && writeReadmeBlock(`${ROOT}README.md`, block)) log('wrote the performance block of README.md');
   else {
