@@ -80,8 +80,9 @@ const cfg = quick
       scaleIdleMs: 3_000,
       scaleSettleMs: 1_000,
       scaleReps: 1,
-      // Short enough that every connection pings in the short idle window.
-      keepAlive: { pingInterval: 1_000, pongTimeout: 1_000 },
+      // Short enough that every connection pings in the short idle window; a deadline that a
+      // loaded machine still meets.
+      keepAlive: { pingInterval: 1_000, pongTimeout: 3_000 },
       censusConns: 200,
       flowMs: 2_500,
     }
@@ -486,6 +487,8 @@ async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): 
 }
 
 interface FleetResult {
+  /** Pings the server received during the run, per connection. */
+  pings: number;
   connectMs: number;
   /** Per connection, from half the connections to all of them. */
   marginal: { rss: number; heap: number };
@@ -510,11 +513,14 @@ async function fleet(
 ): Promise<FleetResult> {
   const f = pin(spawn('fleet', [], `${name}:${lib}`, ['--expose-gc', ...v8Flags, ...profArgs(lib, name)]), CLIENT_CPU);
   try {
-    return await f.call<FleetResult>(
+    const { pings } = await server.call<{ pings: number }>('stats');
+    const res = await f.call<Omit<FleetResult, 'pings'>>(
       'run',
       { lib, url: `${base}/idle`, n, window: WINDOW, settleMs, idleMs, options },
       120_000 + idleMs + settleMs,
     );
+    const after = await server.call<{ pings: number }>('stats');
+    return { ...res, pings: (after.pings - pings) / n };
   } finally {
     await f.stop(2000);
     await serverQuiet();
@@ -569,6 +575,24 @@ async function scale(n: number, idleMs: number): Promise<void> {
     headline: `${n.toLocaleString('en')} idle machines: CPU with keep-alive on, against raw ws with keep-alive by hand`,
     libs: group,
   });
+  const pings = metric({
+    key: 'scale-pings',
+    title: `${title}: pings the server received per connection, from the first open to the end of the idle window`,
+    unit: 'pings/conn',
+    better: 'lower',
+    fmt: fixed(2),
+    baseline: KEEPALIVE_BASELINE,
+    libs: group,
+  });
+  const reopened = metric({
+    key: 'scale-reopened',
+    title: `${title}: connections reopened during the run (keep-alive declared them dead; should be 0)`,
+    unit: 'connections',
+    better: 'lower',
+    fmt: fixed(0),
+    baseline: KEEPALIVE_BASELINE,
+    libs: group,
+  });
   const gc = metric({
     key: 'scale-gc',
     title: `${title}: of which GC pauses on the main thread (incremental and concurrent marking not included)`,
@@ -577,7 +601,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
     fmt: fixed(2),
     libs: group,
   });
-  await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, [connect, rss, cpu, gc], async (lib, r) => {
+  await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, [connect, rss, cpu, pings, reopened, gc], async (lib, r) => {
     // The idle window starts after a settling time, past V8's post-growth memory-reducer GCs.
     const options = lib === 'ws' ? undefined : { pingInterval, pongTimeout };
     const res = await fleet(lib, n, r >= 0 ? idleMs : 0, 'scale', r >= 0 ? cfg.scaleSettleMs : 1000, [], options);
@@ -586,6 +610,8 @@ async function scale(n: number, idleMs: number): Promise<void> {
       record(connect, lib, r, res.connectMs);
       record(rss, lib, r, res.total.rss / 1024);
       record(cpu, lib, r, res.cpu!.percent);
+      record(pings, lib, r, res.pings);
+      record(reopened, lib, r, res.reopened);
       record(gc, lib, r, res.cpu!.gcPercent);
     }
   });
