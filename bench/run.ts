@@ -22,7 +22,7 @@ import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DIST_OVERRIDE, KEEPALIVE_BASELINE, LIBS, SETTINGS, type Lib } from './adapters.js';
 import { census, censusReport, type Census } from './census.js';
-import { svgChart, type Bar } from './charts.js';
+import { svgChart, svgOverview, type Bar } from './charts.js';
 import { spawn, sleep, type Child } from './ipc.js';
 import { compileChildren, ensureBuild, log, revision, ROOT, snapshotBuild } from './prepare.js';
 import { median, summarize, type Summary } from './stats.js';
@@ -572,7 +572,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
     fmt: fixed(2),
     target: { op: '<=', value: 1.1 },
     baseline: KEEPALIVE_BASELINE,
-    headline: `${n.toLocaleString('en')} idle machines: CPU with keep-alive on, against raw ws with keep-alive by hand`,
+    headline: `${n.toLocaleString('en')} idle machines: CPU with keep-alive on`,
     libs: group,
   });
   const pings = metric({
@@ -701,7 +701,7 @@ function medianOf(m: Metric, lib: Lib): number | undefined {
   return v.length ? median(v) : undefined;
 }
 
-const baseName = (m: Metric) => (baselineOf(m) === 'ws' ? 'raw ws' : baselineOf(m));
+const baseName = (m: Metric) => (baselineOf(m) === 'ws' ? 'raw ws' : 'ws-keepalive (raw ws, keep-alive by hand)');
 
 function peers(m: Metric): Lib[] {
   return m.libs.filter((l) => l !== 'ws' && l !== 'ws-machine' && l !== KEEPALIVE_BASELINE);
@@ -837,6 +837,30 @@ function writeCharts(dir: string): void {
     });
     writeFileSync(`${dir}/${m.key}.svg`, svg);
   }
+  const rows = metrics.flatMap((m) => {
+    const r = m.headline ? ratioSummary(m, 'ws-machine') : undefined;
+    if (!m.headline || !r) return [];
+    return [
+      {
+        label: baselineOf(m) === KEEPALIVE_BASELINE ? `${m.headline} (vs ws + keep-alive)` : m.headline,
+        better: m.better,
+        value: r.median,
+        min: r.min,
+        max: r.max,
+        target: m.target && !m.target.absolute ? m.target.value : undefined,
+        peers: peers(m).flatMap((l) => {
+          const x = ratioSummary(m, l);
+          return x ? [{ name: l, value: x.median }] : [];
+        }),
+      },
+    ];
+  });
+  if (rows.length) {
+    writeFileSync(
+      `${dir}/overview.svg`,
+      svgOverview('ws-machine against raw ws and the peer libraries', `npm run bench, ${cfg.mode} mode, ${new Date().toISOString().slice(0, 10)}: medians of the per-repetition ratios`, rows),
+    );
+  }
 }
 
 const README_START = '<!-- bench:start -->';
@@ -860,13 +884,17 @@ function readmeBlock(chartDir: string): string[] {
       return x ? [x.median] : [];
     });
     const range = ps.length ? `${Math.min(...ps).toFixed(2)}–${Math.max(...ps).toFixed(2)}` : '';
-    const versus = baselineOf(m) === 'ws' ? '' : ` (baseline: ${baselineOf(m)})`;
+    const versus = baselineOf(m) === 'ws' ? '' : ' (baseline: raw `ws` with the same keep-alive written by hand)';
     out.push(`| ${m.headline}${versus} | ${cell(r, ratioFmt)} | ${targetText(m, true)} | ${range} |`);
   }
-  out.push('');
-  const charts = metrics.filter((m) => m.headline && chartable(m));
-  for (const m of charts) out.push(`![${m.headline}](${chartDir}/${m.key}.svg)`);
-  out.push('', README_END);
+  out.push(
+    '',
+    `![ws-machine's ratio to raw ws in every headline scenario, with the peer libraries as dots](${chartDir}/overview.svg)`,
+    '',
+    `One chart per scenario, every library with its spread: [bench/RESULTS.md](bench/RESULTS.md).`,
+    '',
+    README_END,
+  );
   return out;
 }
 
