@@ -19,7 +19,13 @@ export const LIBS = [
   'rxjs-websockets',
   'websocket-ts',
 ] as const;
-export type Lib = (typeof LIBS)[number];
+
+/**
+ * Raw ws with keep-alive written by hand (a ping after `pingInterval` of silence, a deadline of
+ * `pongTimeout`): the fair baseline for idle CPU with keep-alive on. Only in the scale scenario.
+ */
+export const KEEPALIVE_BASELINE = 'ws-keepalive';
+export type Lib = (typeof LIBS)[number] | typeof KEEPALIVE_BASELINE;
 
 export interface Handlers {
   open(): void;
@@ -28,6 +34,8 @@ export interface Handlers {
 
 export interface Client {
   send(data: Uint8Array): void;
+  /** Reconnects at once, as a user would ask for it (ws-machine: `Command.RECONNECT`). */
+  reconnect?(): void;
   /** Closes for good: no reconnect afterwards. */
   close(): void;
 }
@@ -45,6 +53,8 @@ export const SETTINGS: Record<Lib, string> = {
     "`{ WebSocket: ws, minReconnectionDelay: 0, minUptime: 50 }`, binaryType 'nodebuffer', addEventListener",
   'rxjs-websockets': "factory `new ws(url, protocols)` with binaryType 'nodebuffer', `switchMap` to the messages, `retry()` (no delay)",
   'websocket-ts': '`globalThis.WebSocket = ws` (Node 20 has none), `WebsocketBuilder` with `ConstantBackoff(0)`',
+  'ws-keepalive':
+    'ws 8 with keep-alive by hand: one `setTimeout` per connection; after `pingInterval` ms without a frame it pings and waits `pongTimeout` ms for any frame (then terminates and reconnects); a pong re-arms the `pingInterval` timer',
 };
 
 /** The built package; BENCH_WS_MACHINE=path/to/index.js measures another build (experiments). */
@@ -70,24 +80,34 @@ function interop<T>(mod: { default: unknown }): T {
 
 type Machine = typeof import('../lib/index.js');
 
-/** Loads only the library asked for, so a fresh process measures that library's memory alone. */
-export async function loadAdapter(lib: Lib, machineOptions: Record<string, unknown> = {}): Promise<Connect> {
+/**
+ * Loads only the library asked for, so a fresh process measures that library's memory alone.
+ * `options`: ws-machine options over the bench defaults; for raw ws, `manual: true` makes it wait
+ * for `reconnect()` after a close instead of reconnecting by itself; for ws-keepalive,
+ * `pingInterval` and `pongTimeout`.
+ */
+export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {}): Promise<Connect> {
   const { WebSocket: WS } = await import('ws');
   switch (lib) {
     case 'ws-machine': {
       if (!distExists()) throw new Error('dist/esm/index.js is missing: run `npm run build`');
       const { Machine, Command } = (await import(DIST.href)) as Machine;
-      const options = { retryDelay: 0, minUptime: 50, ...machineOptions } as MachineOptions;
+      const machineOptions = { retryDelay: 0, minUptime: 50, ...options } as MachineOptions;
       return (url, h) => {
-        const m = new Machine(url, options);
+        const m = new Machine(url, machineOptions);
         m.state$.subscribe((s) => {
           if (s.state === 'CONNECTED') h.open();
         });
         m.input$.subscribe(h.message);
-        return { send: (d) => m.output.next(d), close: () => m.command.next(Command.QUIT) };
+        return {
+          send: (d) => m.output.next(d),
+          reconnect: () => m.command.next(Command.RECONNECT),
+          close: () => m.command.next(Command.QUIT),
+        };
       };
     }
-    case 'ws':
+    case 'ws': {
+      const manual = options.manual === true;
       return (url, h) => {
         let closed = false;
         let socket: InstanceType<typeof WS>;
@@ -97,6 +117,68 @@ export async function loadAdapter(lib: Lib, machineOptions: Record<string, unkno
           socket.on('message', h.message);
           socket.on('error', () => undefined);
           socket.on('close', () => {
+            if (!closed && !manual) connect();
+          });
+        };
+        connect();
+        return {
+          send: (d) => socket.send(d),
+          reconnect: () => {
+            socket.terminate();
+            if (manual) connect();
+          },
+          close: () => {
+            closed = true;
+            socket.close();
+          },
+        };
+      };
+    }
+    case 'ws-keepalive': {
+      const pingInterval = Number(options.pingInterval ?? 30_000);
+      const pongTimeout = Number(options.pongTimeout ?? 10_000);
+      return (url, h) => {
+        let closed = false;
+        let socket: InstanceType<typeof WS>;
+        let timer: NodeJS.Timeout | undefined;
+        let last = 0;
+        let awaiting = false;
+        // Silence is read from a timestamp when the timer fires, so a frame costs no timer call.
+        const check = () => {
+          if (awaiting) {
+            socket.terminate();
+            return;
+          }
+          const idle = Date.now() - last;
+          if (idle >= pingInterval) {
+            awaiting = true;
+            socket.ping();
+            timer = setTimeout(check, pongTimeout);
+          } else timer = setTimeout(check, pingInterval - idle);
+        };
+        const alive = () => {
+          last = Date.now();
+          if (!awaiting) return;
+          awaiting = false;
+          clearTimeout(timer);
+          timer = setTimeout(check, pingInterval);
+        };
+        const connect = () => {
+          socket = new WS(url);
+          socket.on('open', () => {
+            last = Date.now();
+            timer = setTimeout(check, pingInterval);
+            h.open();
+          });
+          socket.on('message', (data) => {
+            alive();
+            h.message(data);
+          });
+          socket.on('pong', alive);
+          socket.on('error', () => undefined);
+          socket.on('close', () => {
+            clearTimeout(timer);
+            awaiting = false;
             if (!closed) connect();
           });
         };
@@ -109,6 +191,7 @@ export async function loadAdapter(lib: Lib, machineOptions: Record<string, unkno
           },
         };
       };
+    }
     case 'rxjs': {
       const { webSocket } = await import('rxjs/webSocket');
       const { retry, repeat } = await import('rxjs');
@@ -140,7 +223,7 @@ export async function loadAdapter(lib: Lib, machineOptions: Record<string, unkno
           ? interop<RwsClass>(await import('partysocket/ws'))
           : interop<RwsClass>(await import('reconnecting-websocket'));
       return (url, h) => {
-        const s = new RWS(url, undefined, { WebSocket: WS, minReconnectionDelay: 0, minUptime: 50 });
+        const s = new RWS(url, undefined, { WebSocket: WS, minReconnectionDelay: 0, minUptime: Number(options.minUptime ?? 50) });
         s.binaryType = 'nodebuffer';
         s.addEventListener('open', () => h.open());
         s.addEventListener('message', (e) => h.message(e.data));

@@ -1,13 +1,21 @@
 // A long-lived client process for one library (argv[2]): runs the throughput, echo and reconnect
 // scenarios on command, one connection at a time. One process per library keeps each library's
 // JIT state and heap to itself while the orchestrator alternates between them.
-import { loadAdapter, sizeOf, type Client, type Lib } from './adapters.js';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { loadAdapter, sizeOf, type Client, type Connect, type Lib } from './adapters.js';
 import { now, serve } from './ipc.js';
 import { mean, percentile } from './stats.js';
 
 const lib = process.argv[2] as Lib;
-const machineOptions = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>;
-const connect = await loadAdapter(lib, machineOptions);
+/** One adapter per set of options (the reconnect variants give ws-machine other options). */
+const adapters = new Map<string, Promise<Connect>>();
+function adapter(options: Record<string, unknown> = {}): Promise<Connect> {
+  const key = JSON.stringify(options);
+  let a = adapters.get(key);
+  if (!a) adapters.set(key, (a = loadAdapter(lib, options)));
+  return a;
+}
+await adapter();
 
 let client: Client | undefined;
 let messages = 0;
@@ -17,6 +25,16 @@ let onTarget: (() => void) | undefined;
 let echoStep: ((n: number) => void) | undefined;
 let opens: number[] = [];
 let openWaiters: Array<() => void> = [];
+
+// GC pauses on the main thread during a stream (to tell the collector's share of its time).
+const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+let gcLog: Array<{ kind: string; ms: number }> | undefined;
+new PerformanceObserver((list) => {
+  if (!gcLog) return;
+  for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
+    gcLog.push({ kind: gcKinds[e.detail?.kind ?? 0] ?? 'other', ms: e.duration });
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const handlers = {
   open() {
@@ -52,7 +70,8 @@ function current(): Client {
 }
 
 serve({
-  async open({ url }: { url: string }) {
+  async open({ url, options }: { url: string; options?: Record<string, unknown> }) {
+    const connect = await adapter(options);
     client?.close();
     messages = 0;
     bytes = 0;
@@ -69,13 +88,32 @@ serve({
     return {};
   },
 
-  /** Resolves once `count` messages have arrived on the current connection. */
+  /**
+   * Resolves once `count` messages have arrived on the current connection, with this process's
+   * CPU time and GC pauses from the call until then.
+   */
   awaitMessages({ count }: { count: number }) {
+    const cpu0 = process.cpuUsage();
+    const log: Array<{ kind: string; ms: number }> = [];
+    gcLog = log;
     return new Promise((resolve) => {
       const done = () => {
+        const tEnd = now();
+        const cpu = process.cpuUsage(cpu0);
         onTarget = undefined;
         target = Infinity;
-        resolve({ tEnd: now(), messages, bytes });
+        // GC entries are delivered asynchronously: collect them a moment later.
+        setTimeout(() => {
+          gcLog = undefined;
+          const sum = (kind?: string) => log.filter((g) => !kind || g.kind === kind).reduce((a, g) => a + g.ms, 0);
+          resolve({
+            tEnd,
+            messages,
+            bytes,
+            cpuMs: (cpu.user + cpu.system) / 1000,
+            gc: { count: log.length, ms: sum(), majors: log.filter((g) => g.kind === 'major').length, majorMs: sum('major') },
+          });
+        }, 5);
       };
       if (messages >= count) return done();
       target = count;
@@ -118,6 +156,23 @@ serve({
 
   opens() {
     return { count: opens.length };
+  },
+
+  /** Asks for a reconnect now (ws-machine: Command.RECONNECT); `t0` is when it was asked. */
+  reconnectNow() {
+    const c = current();
+    if (!c.reconnect) throw new Error(`${lib} has no reconnect in this bench`);
+    const t0 = now();
+    c.reconnect();
+    return { t0 };
+  },
+
+  /** A full collection (the process runs with --expose-gc when the bench asks for it). */
+  gc() {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) return { gc: false };
+    gc();
+    return { gc: true };
   },
 
   waitOpen({ count }: { count: number }) {

@@ -1,8 +1,10 @@
-// A fresh process that opens many idle connections with one library (memory per connection, and the
-// 10,000-machine scale scenario). Run with --expose-gc. One library per process, so they cannot
-// pollute each other's heap.
-import { loadAdapter, type Client, type Lib } from './adapters.js';
+// A fresh process that opens many idle connections with one library (memory per connection, the
+// 10,000-machine scale scenario, and the heap census). Run with --expose-gc. One library per
+// process, so they cannot pollute each other's heap.
+import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+import { loadAdapter, type Client, type Connect, type Lib } from './adapters.js';
 import { now, serve, sleep } from './ipc.js';
 
 interface Run {
@@ -13,6 +15,8 @@ interface Run {
   window: number;
   settleMs: number;
   idleMs: number;
+  /** Adapter options (ws-machine options, the keep-alive baseline's intervals). */
+  options?: Record<string, unknown>;
 }
 
 interface Reading {
@@ -32,47 +36,76 @@ async function collect(): Promise<Reading> {
   return { rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
 
+/** Opens connections in batches, at most `window` opening at once; counts reopens while idle. */
+class Opener {
+  readonly clients: Client[] = [];
+  private started = 0;
+  reopened = 0;
+
+  constructor(
+    private readonly connect: Connect,
+    private readonly url: string,
+    private readonly window: number,
+  ) {}
+
+  /** Opens `count` more connections; resolves with the time taken in ms. */
+  open(count: number): Promise<number> {
+    return new Promise<number>((resolve) => {
+      const t0 = now();
+      const end = this.started + count;
+      let opened = 0;
+      const launch = () => {
+        while (this.started < end && this.started - (end - count) - opened < this.window) {
+          let first = true;
+          this.clients.push(
+            this.connect(`${this.url}?id=f${this.started++}`, {
+              open: () => {
+                if (!first) {
+                  this.reopened++;
+                  return;
+                }
+                first = false;
+                if (++opened === count) resolve(now() - t0);
+                else launch();
+              },
+              message() {},
+            }),
+          );
+        }
+      };
+      launch();
+    });
+  }
+}
+
+/** Script ids to URLs, read through the inspector (heap snapshots name scripts by id only). */
+async function scriptUrls(): Promise<Record<string, string>> {
+  const session = new Session();
+  session.connect();
+  const urls: Record<string, string> = {};
+  session.on('Debugger.scriptParsed', ({ params }) => {
+    urls[params.scriptId] = params.url;
+  });
+  await new Promise<void>((resolve, reject) =>
+    session.post('Debugger.enable', (e) => (e ? reject(e) : resolve())),
+  );
+  await new Promise<void>((resolve) => session.post('Debugger.disable', () => resolve()));
+  session.disconnect();
+  return urls;
+}
+
 serve({
-  async run({ lib, url, n, window, settleMs, idleMs }: Run) {
-    const connect = await loadAdapter(lib);
+  async run({ lib, url, n, window, settleMs, idleMs, options }: Run) {
+    const connect = await loadAdapter(lib, options);
     const base = await collect();
-    const clients: Client[] = [];
-    let started = 0;
-    let reopened = 0;
-    /** Opens `count` more connections, at most `window` at once; resolves with the time taken. */
-    const open = (count: number) =>
-      new Promise<number>((resolve) => {
-        const t0 = now();
-        const end = started + count;
-        let opened = 0;
-        const launch = () => {
-          while (started < end && started - (end - count) - opened < window) {
-            let first = true;
-            clients.push(
-              connect(`${url}?id=f${started++}`, {
-                open() {
-                  if (!first) {
-                    reopened++;
-                    return;
-                  }
-                  first = false;
-                  if (++opened === count) resolve(now() - t0);
-                  else launch();
-                },
-                message() {},
-              }),
-            );
-          }
-        };
-        launch();
-      });
+    const fleet = new Opener(connect, url, window);
     // Readings with none, half and all of the connections open: the growth from half to all is
     // what one more connection costs, without the one-off costs (code compiled, buffers grown to
     // their working size) that the first connections pay and that weigh on a small count.
-    const first = await open(n - (n >> 1));
+    const first = await fleet.open(n - (n >> 1));
     await sleep(Math.min(settleMs, 1000));
     const mid = await collect();
-    const second = await open(n >> 1);
+    const second = await fleet.open(n >> 1);
     await sleep(settleMs);
     const after = await collect();
     let cpu: { percent: number; userPercent: number; gcPercent: number; ms: number } | undefined;
@@ -104,8 +137,32 @@ serve({
       mid,
       after,
       cpu,
-      reopened,
-      clients: clients.length,
+      reopened: fleet.reopened,
+      clients: fleet.clients.length,
+    };
+  },
+
+  /**
+   * Heap census: `warm` connections first (one-off costs), a heap snapshot, `n` more connections,
+   * a second snapshot. The orchestrator diffs the two; the script URLs name closures' locations.
+   */
+  async census({ lib, url, n, warm, window, settleMs, options, dir }: Run & { warm: number; dir: string }) {
+    const connect = await loadAdapter(lib, options);
+    const fleet = new Opener(connect, url, window);
+    await fleet.open(warm);
+    await sleep(settleMs);
+    const before = await collect();
+    const a = writeHeapSnapshot(`${dir}/${lib}-before.heapsnapshot`);
+    await fleet.open(n);
+    await sleep(settleMs);
+    const after = await collect();
+    const b = writeHeapSnapshot(`${dir}/${lib}-after.heapsnapshot`);
+    return {
+      snapshots: [a, b],
+      n,
+      heap: (after.heap - before.heap) / n,
+      reopened: fleet.reopened,
+      scripts: await scriptUrls(),
     };
   },
 });

@@ -1,28 +1,45 @@
 // The benchmark: ws-machine against raw ws and the libraries users would pick instead.
 //
-//   npm run bench          full run, writes bench/RESULTS.md (about 15 minutes)
-//   npm run bench:quick    smaller counts, fewer repetitions, stdout and bench/.out/quick.md only
+//   npm run bench          full run: writes bench/RESULTS.md, bench/charts/*.svg and the README's
+//                          performance block (between <!-- bench:start --> and <!-- bench:end -->)
+//   npm run bench:quick    smaller counts, fewer repetitions: stdout, bench/.out/quick.md,
+//                          bench/.out/charts/ and bench/.out/readme-block.md only
 //
-// Options: --only=stream64,stream16k,send,echo,memory,reconnect,scale,flow   --libs=ws-machine,rxjs
-//          --reps=N   --build (force `npm run build`)   --prof=<lib> (node --cpu-prof for that library's
-//          client process, profiles in bench/.out/prof)   --heap-prof=<lib>   --out=<file>
+// Options: --only=<scenarios> (see SCENARIOS)   --libs=ws-machine,rxjs   --reps=N   --build (force
+//          `npm run build`)   --prof=<lib> (node --cpu-prof for that library's client process,
+//          profiles in bench/.out/prof)   --heap-prof=<lib>   --out=<file>
+//          --no-pin (do not pin the server and the clients to separate cores)   --no-gc (no full GC
+//          in the client before each stream run)
+//          --stream16k-count=N   --stream16k-reps=N   --json=<file> (every value and stream run, raw)
 //
 // Processes: one ws server child, one long-lived client child per library (throughput, echo,
 // reconnect), and a fresh child per library and repetition for memory, scale and flow control.
 // Everything listens and connects on 127.0.0.1 only; every child is killed when this process exits.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
-import { DIST, DIST_OVERRIDE, LIBS, SETTINGS, type Lib } from './adapters.js';
+import { DIST_OVERRIDE, KEEPALIVE_BASELINE, LIBS, SETTINGS, type Lib } from './adapters.js';
+import { census, censusReport, type Census } from './census.js';
+import { svgChart, svgOverview, type Bar } from './charts.js';
 import { spawn, sleep, type Child } from './ipc.js';
+import { compileChildren, ensureBuild, log, revision, ROOT, snapshotBuild } from './prepare.js';
 import { median, summarize, type Summary } from './stats.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SCENARIOS = ['stream64', 'stream16k', 'send', 'echo', 'memory', 'reconnect', 'scale', 'flow'] as const;
+const SCENARIOS = [
+  'stream64',
+  'stream16k',
+  'send',
+  'echo',
+  'reconnect',
+  'reconnect-wait',
+  'reconnect-command',
+  'memory',
+  'scale',
+  'census',
+  'flow',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: argv } = parseArgs({
@@ -35,6 +52,12 @@ const { values: argv } = parseArgs({
     prof: { type: 'string' },
     'heap-prof': { type: 'string' },
     out: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
+    'stream16k-count': { type: 'string' },
+    'stream16k-reps': { type: 'string' },
+    json: { type: 'string' },
+    'no-gc': { type: 'boolean', default: false },
+    'no-bracket': { type: 'boolean', default: false },
   },
 });
 
@@ -46,6 +69,7 @@ const cfg = quick
       reps: 1,
       stream64: 50_000,
       stream16k: 4_000,
+      stream16kReps: 1,
       send: 50_000,
       echo: 4_000,
       memoryConns: 500,
@@ -53,9 +77,13 @@ const cfg = quick
       reconnectCycles: 4,
       reconnectReps: 1,
       scaleConns: 2_000,
-      scaleIdleMs: 2_000,
+      scaleIdleMs: 3_000,
       scaleSettleMs: 1_000,
       scaleReps: 1,
+      // Short enough that every connection pings in the short idle window; a deadline that a
+      // loaded machine still meets.
+      keepAlive: { pingInterval: 1_000, pongTimeout: 3_000 },
+      censusConns: 200,
       flowMs: 2_500,
     }
   : {
@@ -63,7 +91,10 @@ const cfg = quick
       warmup: 1,
       reps: 5,
       stream64: 200_000,
-      stream16k: 20_000,
+      // 1.5 GiB: a run of about half a second, long next to a scheduler tick or a GC pause (a run
+      // of 20,000 took 100 ms), and more repetitions than the other rows (see RESULTS.md).
+      stream16k: 100_000,
+      stream16kReps: 9,
       send: 200_000,
       echo: 20_000,
       memoryConns: 2_000,
@@ -74,6 +105,9 @@ const cfg = quick
       scaleIdleMs: 30_000,
       scaleSettleMs: 10_000,
       scaleReps: 5,
+      // ws-machine's defaults.
+      keepAlive: { pingInterval: 30_000, pongTimeout: 10_000 },
+      censusConns: 300,
       flowMs: 60_000,
     };
 if (argv.reps) {
@@ -84,73 +118,14 @@ const only = new Set<Scenario>(argv.only ? (argv.only.split(',') as Scenario[]) 
 const libs: Lib[] = argv.libs
   ? LIBS.filter((l) => l === 'ws' || argv.libs!.split(',').includes(l))
   : [...LIBS];
-const filtered = Boolean(argv.only || argv.libs || argv.reps);
+/** Throughput rows run raw ws between every two libraries (see bracketedRounds). */
+const bracket = !argv['no-bracket'];
+const stream16kCount = argv['stream16k-count'] ? Number(argv['stream16k-count']) : cfg.stream16k;
+const stream16kReps = argv['stream16k-reps'] ? Number(argv['stream16k-reps']) : argv.reps ? cfg.reps : cfg.stream16kReps;
+const filtered = Boolean(
+  argv.only || argv.libs || argv.reps || argv['stream16k-count'] || argv['stream16k-reps'] || argv['no-pin'] || argv['no-gc'] || argv['no-bracket'],
+);
 const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel accept queue is 4096)
-
-const T0 = Date.now();
-function log(message: string): void {
-  process.stderr.write(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
-}
-
-// --- build: measure the package users get ----------------------------------------------------
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) {
-      newest = Math.max(newest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-/** The commit measured, and whether lib/ differs from it. */
-function revision(): string {
-  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
-  const head = git('rev-parse', '--short', 'HEAD').stdout.trim();
-  if (!head) return 'unknown';
-  const dirty = git('status', '--porcelain', '--', 'lib').stdout.trim() !== '';
-  return `${head}${dirty ? ' with uncommitted changes in lib/' : ''}`;
-}
-
-/**
- * Copies the built package aside and points every child at the copy: a rebuild of dist/ while the
- * bench runs (npm test, another terminal) cannot change what is measured halfway through.
- */
-function snapshotBuild(): void {
-  if (DIST_OVERRIDE || !libs.includes('ws-machine')) return;
-  const copy = `${ROOT}bench/.out/ws-machine-dist`;
-  rmSync(copy, { recursive: true, force: true });
-  cpSync(dirname(fileURLToPath(DIST)), copy, { recursive: true });
-  process.env.BENCH_WS_MACHINE = `${copy}/index.js`;
-}
-
-function ensureBuild(): void {
-  if (!libs.includes('ws-machine') || DIST_OVERRIDE) return;
-  const dist = fileURLToPath(DIST);
-  const stale = !existsSync(dist) || statSync(dist).mtimeMs < newestSource(`${ROOT}lib`);
-  if (!stale && !argv.build) return;
-  log('building the package (npm run build)');
-  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-  if (r.status !== 0) throw new Error('npm run build failed');
-}
-
-/** Builds the child scripts to plain JS, so no loader hook runs in a measured process. */
-async function compileChildren(): Promise<void> {
-  const outdir = `${ROOT}bench/.out/js`;
-  await build({
-    entryPoints: (['server', 'client', 'fleet', 'flow'] as const).map((n) => `${ROOT}bench/${n}.ts`),
-    outdir,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  process.env.BENCH_JS_DIR = outdir;
-  process.env.BENCH_ROOT = ROOT;
-}
 
 // --- results --------------------------------------------------------------------------------
 
@@ -160,9 +135,16 @@ interface Metric {
   unit: string;
   better: 'higher' | 'lower';
   fmt(v: number): string;
-  /** Ratio to raw ws that ws-machine must reach; `absolute` compares the value itself. */
+  /** Ratio to the baseline that ws-machine must reach; `absolute` compares the value itself. */
   target?: { op: '>=' | '<=' | '<'; value: number; absolute?: boolean };
-  values: Map<Lib, number[]>;
+  /** What ratios divide by: raw ws unless said otherwise. */
+  baseline?: Lib;
+  /** Short label for the README table and the chart; headline rows get a chart. */
+  headline?: string;
+  /** Value by repetition, per library (ratios pair values of the same repetition). */
+  values: Map<Lib, Map<number, number>>;
+  /** Ratio by repetition when the baseline ran right before and after each library (bracketed). */
+  paired?: Map<Lib, Map<number, number>>;
   errors: Map<Lib, string>;
   libs: Lib[];
 }
@@ -175,9 +157,35 @@ function metric(m: Omit<Metric, 'values' | 'errors'>): Metric {
   return full;
 }
 
-function record(m: Metric, lib: Lib, v: number): void {
-  if (!m.values.has(lib)) m.values.set(lib, []);
-  m.values.get(lib)!.push(v);
+function record(m: Metric, lib: Lib, rep: number, v: number): void {
+  if (!m.values.has(lib)) m.values.set(lib, new Map());
+  m.values.get(lib)!.set(rep, v);
+}
+
+const baselineOf = (m: Metric): Lib => m.baseline ?? 'ws';
+
+function valuesOf(m: Metric, lib: Lib): number[] {
+  return [...(m.values.get(lib)?.values() ?? [])];
+}
+
+/**
+ * Ratios to the baseline, one per repetition: each value over the baseline's value from the same
+ * repetition (measured minutes apart at most, so a slow phase of the machine weighs on both).
+ */
+function ratiosOf(m: Metric, lib: Lib): number[] {
+  if (m.paired && lib !== baselineOf(m)) return [...(m.paired.get(lib)?.values() ?? [])];
+  const mine = m.values.get(lib);
+  const base = m.values.get(baselineOf(m));
+  if (!mine || !base) return [];
+  return [...mine].flatMap(([rep, v]) => {
+    const b = base.get(rep);
+    return b === undefined || b <= 0 ? [] : [v / b];
+  });
+}
+
+function ratioSummary(m: Metric, lib: Lib): Summary | undefined {
+  const r = ratiosOf(m, lib);
+  return r.length ? summarize(r) : undefined;
 }
 
 const k = (v: number) => `${(v / 1000).toFixed(v >= 100_000 ? 0 : 1)}k`;
@@ -194,12 +202,26 @@ function profArgs(lib: Lib, name: string): string[] {
   return a;
 }
 
+// The server on one core and every measured client on the other: with both left to the kernel's
+// scheduler, the two busy processes of a stream sometimes share a core (see RESULTS.md).
+const canPin = !argv['no-pin'] && os.availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const SERVER_CPU = 0;
+const CLIENT_CPU = 1;
+
+/** Pins every thread of a child to one CPU (threads it starts later inherit it). */
+function pin(child: Child, cpu: number): Child {
+  if (canPin && child.proc.pid) spawnSync('taskset', ['-a', '-cp', String(cpu), String(child.proc.pid)], { stdio: 'ignore' });
+  return child;
+}
+
 let server: Child;
 let base = '';
 const workers = new Map<Lib, Child>();
 
 async function startWorkers(): Promise<void> {
-  for (const lib of libs) workers.set(lib, spawn('client', [lib], `client:${lib}`, profArgs(lib, 'client')));
+  for (const lib of libs) {
+    workers.set(lib, pin(spawn('client', [lib], `client:${lib}`, ['--expose-gc', ...profArgs(lib, 'client')]), CLIENT_CPU));
+  }
 }
 
 async function serverQuiet(timeoutMs = 20_000): Promise<void> {
@@ -244,9 +266,73 @@ async function rounds(
   }
 }
 
+/**
+ * Repetitions where the baseline (raw ws) runs before the first library, between every two, and
+ * after the last: each library's ratio is its value over the mean of the two baseline runs around
+ * it, measured seconds apart, so a slow phase of a shared machine weighs on both sides of the
+ * ratio. The baseline's own value per repetition is the median of its runs.
+ */
+async function bracketedRounds(
+  title: string,
+  group: Lib[],
+  warmup: number,
+  reps: number,
+  m: Metric,
+  fn: (lib: Lib, rep: number, slot: number) => Promise<number>,
+): Promise<void> {
+  const baseline = baselineOf(m);
+  const others = group.filter((l) => l !== baseline);
+  m.paired = new Map();
+  for (let r = -warmup; r < reps; r++) {
+    log(`${title}: ${r < 0 ? 'warm-up' : `repetition ${r + 1}/${reps}`} (${baseline} between every two libraries)`);
+    let slot = 0;
+    const run = async (lib: Lib): Promise<number | undefined> => {
+      if (m.errors.has(lib)) return undefined;
+      try {
+        return await fn(lib, r, slot++);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        log(`  ${lib}: ${message}`);
+        m.errors.set(lib, message);
+        await workers.get(lib)?.call('close').catch(() => undefined);
+        await serverQuiet();
+        return undefined;
+      }
+    };
+    const around: number[] = [];
+    let before = await run(baseline);
+    if (before !== undefined) around.push(before);
+    for (const lib of rotate(others, r)) {
+      const v = await run(lib);
+      const after = await run(baseline);
+      if (after !== undefined) around.push(after);
+      if (r < 0 || v === undefined || before === undefined || after === undefined) {
+        before = after;
+        continue;
+      }
+      record(m, lib, r, v);
+      if (!m.paired.has(lib)) m.paired.set(lib, new Map());
+      m.paired.get(lib)!.set(r, v / ((before + after) / 2));
+      before = after;
+    }
+    if (r >= 0 && around.length) record(m, baseline, r, median(around));
+  }
+}
+
 // --- scenarios ------------------------------------------------------------------------------
 
-async function stream(key: 'stream64' | 'stream16k', count: number, size: number): Promise<void> {
+interface StreamResult {
+  tEnd: number;
+  messages: number;
+  bytes: number;
+  cpuMs: number;
+  gc: { count: number; ms: number; majors: number; majorMs: number };
+}
+
+/** Every stream run, for --json (the 16 KiB investigation reads them). */
+const streamRuns: Array<{ key: string; lib: Lib; rep: number; ms: number; cpuMs: number; gc: StreamResult['gc']; load: number }> = [];
+
+async function stream(key: 'stream64' | 'stream16k', count: number, size: number, reps = cfg.reps): Promise<void> {
   const m = metric({
     key,
     title: `server→client stream, ${count.toLocaleString('en')} × ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`,
@@ -254,20 +340,32 @@ async function stream(key: 'stream64' | 'stream16k', count: number, size: number
     better: 'higher',
     fmt: size >= 1024 ? fixed(0) : k,
     target: { op: '>=', value: 0.95 },
+    headline: `server→client stream, ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} messages`,
     libs,
   });
-  await rounds(m.title, libs, cfg.warmup, cfg.reps, [m], async (lib, r) => {
+  const once = async (lib: Lib, r: number, slot: number): Promise<number> => {
     const w = workers.get(lib)!;
-    const id = `${key}-${lib}-${r}`;
+    const id = `${key}-${lib}-${r}-${slot}`;
+    // Every library starts from a collected heap: garbage a previous run left would otherwise be
+    // collected during this one.
+    if (!argv['no-gc']) await w.call('gc');
     await w.call('open', { url: `${base}/stream?id=${id}` });
-    const got = w.call<{ tEnd: number; messages: number; bytes: number }>('awaitMessages', { count }, 120_000);
+    const got = w.call<StreamResult>('awaitMessages', { count }, 120_000);
     const { t0 } = await server.call<{ t0: number }>('stream', { id, count, size }, 120_000);
     const res = await got;
     await w.call('close');
     if (res.bytes !== count * size) throw new Error(`got ${res.bytes} bytes in ${res.messages} messages, expected ${count * size}`);
     const seconds = (res.tEnd - t0) / 1000;
-    if (r >= 0) record(m, lib, size >= 1024 ? res.bytes / 2 ** 20 / seconds : count / seconds);
-  });
+    if (r >= 0) streamRuns.push({ key, lib, rep: r, ms: seconds * 1000, cpuMs: res.cpuMs, gc: res.gc, load: os.loadavg()[0]! });
+    return size >= 1024 ? res.bytes / 2 ** 20 / seconds : count / seconds;
+  };
+  if (bracket) await bracketedRounds(m.title, libs, cfg.warmup, reps, m, once);
+  else {
+    await rounds(m.title, libs, cfg.warmup, reps, [m], async (lib, r) => {
+      const v = await once(lib, r, 0);
+      if (r >= 0) record(m, lib, r, v);
+    });
+  }
 }
 
 async function send(count: number, size: number): Promise<void> {
@@ -278,67 +376,119 @@ async function send(count: number, size: number): Promise<void> {
     better: 'higher',
     fmt: k,
     target: { op: '>=', value: 0.95 },
+    headline: `client→server send, ${size} B messages`,
     libs,
   });
-  await rounds(m.title, libs, cfg.warmup, cfg.reps, [m], async (lib, r) => {
+  const once = async (lib: Lib, r: number, slot: number): Promise<number> => {
     const w = workers.get(lib)!;
-    const id = `send-${lib}-${r}`;
+    const id = `send-${lib}-${r}-${slot}`;
+    await w.call('gc');
     await w.call('open', { url: `${base}/sink?id=${id}` });
     await server.call('expect', { id, count });
     const { tStart } = await w.call<{ tStart: number }>('send', { count, size }, 120_000);
     const res = await server.call<{ tEnd: number; bytes: number }>('reached', { id }, 120_000);
     await w.call('close');
     if (res.bytes !== count * size) throw new Error(`server got ${res.bytes} bytes, expected ${count * size}`);
-    if (r >= 0) record(m, lib, count / ((res.tEnd - tStart) / 1000));
-  });
+    return count / ((res.tEnd - tStart) / 1000);
+  };
+  if (bracket) await bracketedRounds(m.title, libs, cfg.warmup, cfg.reps, m, once);
+  else {
+    await rounds(m.title, libs, cfg.warmup, cfg.reps, [m], async (lib, r) => {
+      const v = await once(lib, r, 0);
+      if (r >= 0) record(m, lib, r, v);
+    });
+  }
 }
 
 async function echo(count: number, size: number): Promise<void> {
   const common = { unit: 'µs', better: 'lower' as const, fmt: fixed(1), target: { op: '<=' as const, value: 1.05 }, libs };
   const title = `echo round trip, ${count.toLocaleString('en')} sequential × ${size} B`;
-  const p50 = metric({ key: 'echo-p50', title: `${title}: p50`, ...common });
-  const p99 = metric({ key: 'echo-p99', title: `${title}: p99`, ...common });
+  const p50 = metric({ key: 'echo-p50', title: `${title}: p50`, headline: 'echo round trip, p50', ...common });
+  const p99 = metric({ key: 'echo-p99', title: `${title}: p99`, headline: 'echo round trip, p99', ...common });
   await rounds(title, libs, cfg.warmup, cfg.reps, [p50, p99], async (lib, r) => {
     const w = workers.get(lib)!;
+    await w.call('gc');
     await w.call('open', { url: `${base}/echo?id=echo-${lib}-${r}` });
     const res = await w.call<{ p50: number; p99: number; bad: number }>('echo', { count, size }, 120_000);
     await w.call('close');
     if (res.bad) throw new Error(`${res.bad} echoes had the wrong size`);
     if (r >= 0) {
-      record(p50, lib, res.p50 * 1000);
-      record(p99, lib, res.p99 * 1000);
+      record(p50, lib, r, res.p50 * 1000);
+      record(p99, lib, r, res.p99 * 1000);
     }
   });
 }
 
-async function reconnect(cycles: number): Promise<void> {
+/**
+ * Three ways back to an open connection after the server closes it (code 1012):
+ * - `drop`: a connection that was up longer than minUptime, so attempt is 0 and the machine
+ *   reconnects at once (CONNECTED → DISCONNECTED → CONNECTING);
+ * - `wait`: every drop counts as a failure (minUptime far away), so the machine goes through
+ *   WAITING with `retryDelay: 0` (CONNECTED → DISCONNECTED → WAITING(delay 0) → CONNECTING);
+ * - `command`: the machine waits out a long delay in WAITING and `Command.RECONNECT` cuts it short;
+ *   timed from the command. Raw ws opens a new socket at that moment instead.
+ * Raw ws reconnects by hand in its close handler (`drop`, `wait`), the practical limit.
+ */
+async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): Promise<void> {
+  const LONG = 3_600_000;
+  const variants = {
+    drop: {
+      key: 'reconnect',
+      title: `server-side close (1012) → open again, connection up longer than minUptime (median of ${cycles} per repetition)`,
+      headline: 'reconnect after a server-side close',
+      options: (_lib: Lib) => undefined as Record<string, unknown> | undefined,
+      group: libs,
+    },
+    wait: {
+      key: 'reconnect-wait',
+      title: `server-side close (1012) → open again through WAITING with delay 0 (every drop counts as a failure: minUptime 1 h; median of ${cycles} per repetition)`,
+      headline: 'reconnect through WAITING, retryDelay 0',
+      options: (lib: Lib) => (lib === 'ws' ? undefined : { minUptime: LONG }),
+      group: libs,
+    },
+    command: {
+      key: 'reconnect-command',
+      title: `Command.RECONNECT in WAITING (retryDelay 1 h) → open (raw ws: a new socket at that moment; median of ${cycles} per repetition)`,
+      headline: 'Command.RECONNECT from WAITING',
+      options: (lib: Lib) => (lib === 'ws' ? { manual: true } : { minUptime: LONG, retryDelay: LONG }),
+      group: libs.filter((l) => l === 'ws-machine' || l === 'ws'),
+    },
+  }[variant];
   const m = metric({
-    key: 'reconnect',
-    title: `server-side close (1012) → open again (median of ${cycles} per repetition)`,
+    key: variants.key,
+    title: variants.title,
     unit: 'ms',
     better: 'lower',
     fmt: fixed(2),
-    target: { op: '<=', value: 1.5 },
-    libs,
+    target: { op: '<=', value: variant === 'drop' ? 1.5 : 1.2 },
+    headline: variants.headline,
+    libs: variants.group,
   });
-  await rounds(m.title, libs, quick ? 0 : cfg.warmup, cfg.reconnectReps, [m], async (lib, r) => {
+  await rounds(m.title, variants.group, cfg.warmup, cfg.reconnectReps, [m], async (lib, r) => {
     const w = workers.get(lib)!;
-    const id = `reconnect-${lib}-${r}`;
-    await w.call('open', { url: `${base}/idle?id=${id}` });
+    const id = `${variants.key}-${lib}-${r}`;
+    await w.call('open', { url: `${base}/idle?id=${id}`, options: variants.options(lib) });
     const samples: number[] = [];
     for (let c = 0; c < cycles; c++) {
-      await sleep(150); // longer than the 50 ms minUptime every library is given
+      await sleep(150); // longer than the 50 ms minUptime every library is given in `drop`
       const { count } = await w.call<{ count: number }>('opens');
-      const { t0 } = await server.call<{ t0: number }>('close', { id, code: 1012 });
+      const { t0: closed } = await server.call<{ t0: number }>('close', { id, code: 1012 });
+      let t0 = closed;
+      if (variant === 'command') {
+        await sleep(50); // the close has arrived: the machine is in WAITING, raw ws is closed
+        ({ t0 } = await w.call<{ t0: number }>('reconnectNow'));
+      }
       const { t } = await w.call<{ t: number }>('waitOpen', { count: count + 1 }, 15_000);
       samples.push(t - t0);
     }
     await w.call('close');
-    if (r >= 0) record(m, lib, median(samples));
+    if (r >= 0) record(m, lib, r, median(samples));
   });
 }
 
 interface FleetResult {
+  /** Pings the server received during the run, per connection. */
+  pings: number;
   connectMs: number;
   /** Per connection, from half the connections to all of them. */
   marginal: { rss: number; heap: number };
@@ -359,14 +509,18 @@ async function fleet(
   name: string,
   settleMs = quick ? 500 : 1000,
   v8Flags: string[] = [],
+  options?: Record<string, unknown>,
 ): Promise<FleetResult> {
-  const f = spawn('fleet', [], `${name}:${lib}`, ['--expose-gc', ...v8Flags, ...profArgs(lib, name)]);
+  const f = pin(spawn('fleet', [], `${name}:${lib}`, ['--expose-gc', ...v8Flags, ...profArgs(lib, name)]), CLIENT_CPU);
   try {
-    return await f.call<FleetResult>(
+    const { pings } = await server.call<{ pings: number }>('stats');
+    const res = await f.call<Omit<FleetResult, 'pings'>>(
       'run',
-      { lib, url: `${base}/idle`, n, window: WINDOW, settleMs, idleMs },
+      { lib, url: `${base}/idle`, n, window: WINDOW, settleMs, idleMs, options },
       120_000 + idleMs + settleMs,
     );
+    const after = await server.call<{ pings: number }>('stats');
+    return { ...res, pings: (after.pings - pings) / n };
   } finally {
     await f.stop(2000);
     await serverQuiet();
@@ -375,20 +529,21 @@ async function fleet(
 
 async function memory(n: number): Promise<void> {
   const common = { unit: 'KiB/conn', better: 'lower' as const, fmt: fixed(1), libs };
-  const title = `idle memory per connection (growth from ${(n / 2).toLocaleString('en')} to ${n.toLocaleString('en')} connections), fresh process per library`;
-  const rss = metric({ key: 'rss', title: `${title}: RSS`, ...common, target: { op: '<=', value: 1.15 } });
-  const heap = metric({ key: 'heap', title: `${title}: heap`, ...common, target: { op: '<=', value: 1.5 } });
+  const title = `idle memory per connection (growth from ${(n / 2).toLocaleString('en')} to ${n.toLocaleString('en')} connections), fresh process per library and repetition`;
+  const rss = metric({ key: 'rss', title: `${title}: RSS`, headline: 'RSS per idle connection', ...common, target: { op: '<=', value: 1.1 } });
+  const heap = metric({ key: 'heap', title: `${title}: heap`, headline: 'heap per idle connection', ...common, target: { op: '<=', value: 1.5 } });
   await rounds(title, libs, quick ? 0 : 1, cfg.memoryReps, [rss, heap], async (lib, r) => {
     const res = await fleet(lib, n, 0, 'memory', undefined, FIXED_YOUNG_GENERATION);
     if (r >= 0) {
-      record(rss, lib, res.marginal.rss / 1024);
-      record(heap, lib, res.marginal.heap / 1024);
+      record(rss, lib, r, res.marginal.rss / 1024);
+      record(heap, lib, r, res.marginal.heap / 1024);
     }
   });
 }
 
 async function scale(n: number, idleMs: number): Promise<void> {
-  const group = libs.filter((l) => l === 'ws-machine' || l === 'ws');
+  const group = [...libs.filter((l) => l === 'ws-machine' || l === 'ws'), KEEPALIVE_BASELINE] as Lib[];
+  const { pingInterval, pongTimeout } = cfg.keepAlive;
   const title = `${n.toLocaleString('en')} connections in one process`;
   const connect = metric({
     key: 'scale-connect',
@@ -397,6 +552,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
     better: 'lower',
     fmt: fixed(0),
     target: { op: '<=', value: 1.5 },
+    headline: `${n.toLocaleString('en')} machines: time to connect all`,
     libs: group,
   });
   const rss = metric({
@@ -407,13 +563,34 @@ async function scale(n: number, idleMs: number): Promise<void> {
     fmt: fixed(1),
     libs: group,
   });
+  const keepAlive = `ping after ${pingInterval / 1000} s of silence, pong deadline ${pongTimeout / 1000} s`;
   const cpu = metric({
     key: 'scale-cpu',
-    title: `${title}: idle CPU over ${idleMs / 1000} s from ${cfg.scaleSettleMs / 1000} s after the last open, keep-alive on (ws-machine defaults: ping after 30 s of silence; raw ws has none)`,
+    title: `${title}: idle CPU over ${idleMs / 1000} s from ${cfg.scaleSettleMs / 1000} s after the last open, keep-alive on (${keepAlive}); ratio to raw ws with the same keep-alive written by hand (ws-keepalive)`,
     unit: '% of one core',
     better: 'lower',
     fmt: fixed(2),
-    target: { op: '<', value: 2, absolute: true },
+    target: { op: '<=', value: 1.1 },
+    baseline: KEEPALIVE_BASELINE,
+    headline: `${n.toLocaleString('en')} idle machines: CPU with keep-alive on`,
+    libs: group,
+  });
+  const pings = metric({
+    key: 'scale-pings',
+    title: `${title}: pings the server received per connection, from the first open to the end of the idle window`,
+    unit: 'pings/conn',
+    better: 'lower',
+    fmt: fixed(2),
+    baseline: KEEPALIVE_BASELINE,
+    libs: group,
+  });
+  const reopened = metric({
+    key: 'scale-reopened',
+    title: `${title}: connections reopened during the run (keep-alive declared them dead; should be 0)`,
+    unit: 'connections',
+    better: 'lower',
+    fmt: fixed(0),
+    baseline: KEEPALIVE_BASELINE,
     libs: group,
   });
   const gc = metric({
@@ -424,17 +601,26 @@ async function scale(n: number, idleMs: number): Promise<void> {
     fmt: fixed(2),
     libs: group,
   });
-  await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, [connect, rss, cpu, gc], async (lib, r) => {
+  await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, [connect, rss, cpu, pings, reopened, gc], async (lib, r) => {
     // The idle window starts after a settling time, past V8's post-growth memory-reducer GCs.
-    const res = await fleet(lib, n, r >= 0 ? idleMs : 0, 'scale', r >= 0 ? cfg.scaleSettleMs : 1000);
+    const options = lib === 'ws' ? undefined : { pingInterval, pongTimeout };
+    const res = await fleet(lib, n, r >= 0 ? idleMs : 0, 'scale', r >= 0 ? cfg.scaleSettleMs : 1000, [], options);
     if (res.reopened) log(`  ${lib}: ${res.reopened} connections reopened while idle`);
     if (r >= 0) {
-      record(connect, lib, res.connectMs);
-      record(rss, lib, res.total.rss / 1024);
-      record(cpu, lib, res.cpu!.percent);
-      record(gc, lib, res.cpu!.gcPercent);
+      record(connect, lib, r, res.connectMs);
+      record(rss, lib, r, res.total.rss / 1024);
+      record(cpu, lib, r, res.cpu!.percent);
+      record(pings, lib, r, res.pings);
+      record(reopened, lib, r, res.reopened);
+      record(gc, lib, r, res.cpu!.gcPercent);
     }
   });
+}
+
+let censusResults: Census[] = [];
+
+async function runCensus(n: number): Promise<void> {
+  censusResults = await census({ base, server, libs, n, warm: 100 });
 }
 
 interface FlowResult {
@@ -450,7 +636,7 @@ const flowResults = new Map<string, FlowResult | string>();
 async function flow(durationMs: number): Promise<void> {
   for (const lib of libs.filter((l): l is 'ws-machine' | 'ws' => l === 'ws-machine' || l === 'ws')) {
     log(`flow control: ${lib}`);
-    const f = spawn('flow', [], `flow:${lib}`, profArgs(lib, 'flow'));
+    const f = pin(spawn('flow', [], `flow:${lib}`, profArgs(lib, 'flow')), CLIENT_CPU);
     try {
       const res = await f.call<FlowResult>(
         'run',
@@ -495,6 +681,8 @@ function cell(s: Summary, fmt: (v: number) => string): string {
   return s.n > 1 ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : fmt(s.median);
 }
 
+const ratioFmt = (v: number) => v.toFixed(2);
+
 function meets(m: Metric, ratio: number, value: number): boolean | undefined {
   if (!m.target) return undefined;
   const x = m.target.absolute ? value : ratio;
@@ -502,46 +690,56 @@ function meets(m: Metric, ratio: number, value: number): boolean | undefined {
   return op === '>=' ? x >= m.target.value : op === '<' ? x < m.target.value : x <= m.target.value;
 }
 
-function targetText(m: Metric): string {
+function targetText(m: Metric, short = false): string {
   if (!m.target) return '—';
-  return m.target.absolute ? `${m.target.op} ${m.target.value} ${m.unit}` : `ratio ${m.target.op} ${m.target.value}`;
+  const op = short ? { '>=': '≥', '<=': '≤', '<': '<' }[m.target.op] : m.target.op;
+  return m.target.absolute ? `${op} ${m.target.value} ${m.unit}` : short ? `${op} ${m.target.value}` : `ratio ${op} ${m.target.value}`;
 }
 
 function medianOf(m: Metric, lib: Lib): number | undefined {
-  const v = m.values.get(lib);
-  return v && v.length ? median(v) : undefined;
+  const v = valuesOf(m, lib);
+  return v.length ? median(v) : undefined;
+}
+
+const baseName = (m: Metric) => (baselineOf(m) === 'ws' ? 'raw ws' : 'ws-keepalive (raw ws, keep-alive by hand)');
+
+function peers(m: Metric): Lib[] {
+  return m.libs.filter((l) => l !== 'ws' && l !== 'ws-machine' && l !== KEEPALIVE_BASELINE);
 }
 
 function summaryTable(): string[] {
   const out = [
-    '| scenario | ws-machine | raw ws | ratio | target | met? | best peer (ratio) | beats every peer? |',
+    '| scenario | ws-machine | baseline | ratio: median (min–max) | target | met? | best peer (ratio) | beats every peer? |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const m of metrics) {
     const mine = medianOf(m, 'ws-machine');
-    const raw = medianOf(m, 'ws');
+    const raw = medianOf(m, baselineOf(m));
+    const ratio = ratioSummary(m, 'ws-machine');
     if (mine === undefined || raw === undefined) {
-      const why = m.errors.get('ws-machine') ?? m.errors.get('ws') ?? 'no data';
+      const why = m.errors.get('ws-machine') ?? m.errors.get(baselineOf(m)) ?? 'no data';
       out.push(`| ${m.title} | error | | | ${targetText(m)} | **missed** (${why.replace(/\|/g, '/')}) | | |`);
       continue;
     }
-    const ratio = raw > 0 ? mine / raw : NaN;
-    const ok = meets(m, ratio, mine);
-    const peers = m.libs
-      .filter((l) => l !== 'ws' && l !== 'ws-machine')
-      .flatMap((l) => {
-        const v = medianOf(m, l);
-        return v === undefined ? [] : [{ l, v }];
-      });
+    if (!ratio) {
+      // A baseline of 0 (no GC pause at all, say): values only.
+      out.push(`| ${m.title} | ${m.fmt(mine)} ${m.unit} | ${baseName(m)}: ${m.fmt(raw)} ${m.unit} | — | ${targetText(m)} | — | | |`);
+      continue;
+    }
+    const ok = meets(m, ratio.median, mine);
+    const ps = peers(m).flatMap((l) => {
+      const r = ratioSummary(m, l);
+      return r ? [{ l, r: r.median }] : [];
+    });
     let best = '—';
     let beats = '—';
-    if (peers.length) {
-      const top = peers.reduce((a, b) => ((m.better === 'higher' ? b.v > a.v : b.v < a.v) ? b : a));
-      best = `${top.l} (${(top.v / raw).toFixed(2)})`;
-      beats = (m.better === 'higher' ? mine > top.v : mine < top.v) ? 'yes' : '**no**';
+    if (ps.length) {
+      const top = ps.reduce((x, y) => ((m.better === 'higher' ? y.r > x.r : y.r < x.r) ? y : x));
+      best = `${top.l} (${top.r.toFixed(2)})`;
+      beats = (m.better === 'higher' ? ratio.median > top.r : ratio.median < top.r) ? 'yes' : '**no**';
     }
     out.push(
-      `| ${m.title} | ${m.fmt(mine)} ${m.unit} | ${m.fmt(raw)} ${m.unit} | ${Number.isNaN(ratio) ? '—' : ratio.toFixed(3)} | ${targetText(m)} | ${
+      `| ${m.title} | ${m.fmt(mine)} ${m.unit} | ${baseName(m)}: ${m.fmt(raw)} ${m.unit} | ${cell(ratio, (v) => v.toFixed(3))} | ${targetText(m)} | ${
         ok === undefined ? '—' : ok ? 'met' : '**missed**'
       } | ${best} | ${beats} |`,
     );
@@ -549,25 +747,164 @@ function summaryTable(): string[] {
   return out;
 }
 
-function detailTables(): string[] {
+function detailTables(chartDir?: string): string[] {
   const out: string[] = [];
   for (const m of metrics) {
-    out.push('', `### ${m.title}`, '', `| library | ${m.unit}: median (min–max) | ratio to raw ws | n |`, '|---|---|---|---|');
-    const raw = medianOf(m, 'ws');
+    out.push('', `### ${m.title}`, '');
+    if (chartDir && m.headline && chartable(m)) out.push(`![${m.headline}: ratio to ${baseName(m)}](${chartDir}/${m.key}.svg)`, '');
+    out.push(`| library | ${m.unit}: median (min–max) | ratio to ${baseName(m)}: median (min–max) | n |`, '|---|---|---|---|');
     for (const lib of m.libs) {
       const err = m.errors.get(lib);
-      const v = m.values.get(lib);
-      if (err && !v?.length) {
+      const v = valuesOf(m, lib);
+      if (err && !v.length) {
         out.push(`| ${lib} | error: ${err.replace(/\|/g, '/')} | | |`);
         continue;
       }
-      if (!v?.length) continue;
+      if (!v.length) continue;
       const s = summarize(v);
-      const ratio = raw ? (s.median / raw).toFixed(2) : '—';
-      out.push(`| ${lib} | ${cell(s, m.fmt)} | ${ratio} | ${s.n} |`);
+      const r = ratioSummary(m, lib);
+      out.push(`| ${lib} | ${cell(s, m.fmt)} | ${r ? cell(r, ratioFmt) : '—'} | ${s.n} |`);
     }
   }
   return out;
+}
+
+/**
+ * What the client process did during the stream runs: whether it was busy all along (then the
+ * library is what limits the row) or waiting on the server and the kernel, and what its GC took.
+ */
+function streamDiagnostics(): string[] {
+  if (!streamRuns.length) return [];
+  const out = [
+    '',
+    '### Stream runs: where the client\'s time went',
+    '',
+    'Per library, medians over the measured runs: wall time of a run, the client process\'s CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, and major (mark-compact) collections per run.',
+    '',
+    '| stream | library | runs | wall ms | client CPU / wall | GC pauses / wall | major GCs per run |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const key of [...new Set(streamRuns.map((x) => x.key))]) {
+    for (const lib of libs) {
+      const runs = streamRuns.filter((x) => x.key === key && x.lib === lib);
+      if (!runs.length) continue;
+      const med = (f: (x: (typeof runs)[number]) => number) => median(runs.map(f));
+      out.push(
+        `| ${key} | ${lib} | ${runs.length} | ${med((x) => x.ms).toFixed(0)} | ${med((x) => x.cpuMs / x.ms).toFixed(2)} | ${(
+          med((x) => x.gc.ms / x.ms) * 100
+        ).toFixed(1)} % | ${med((x) => x.gc.majors).toFixed(1)} |`,
+      );
+    }
+  }
+  return out;
+}
+
+// --- charts and the README block ----------------------------------------------------------------
+
+function chartable(m: Metric): boolean {
+  return m.libs.filter((l) => ratiosOf(m, l).length).length >= 2;
+}
+
+function chartLabel(m: Metric, lib: Lib): string {
+  if (lib === KEEPALIVE_BASELINE) return 'raw ws + keep-alive by hand';
+  if (lib === 'ws') return baselineOf(m) === KEEPALIVE_BASELINE ? 'raw ws, no keep-alive' : 'raw ws';
+  return lib;
+}
+
+/** One SVG per headline metric, into `dir`. */
+function writeCharts(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const m of metrics) {
+    if (!m.headline || !chartable(m)) continue;
+    const bars: Bar[] = m.libs.map((lib) => {
+      const r = ratioSummary(m, lib);
+      return {
+        label: chartLabel(m, lib),
+        value: r?.median ?? NaN,
+        min: r?.min ?? NaN,
+        max: r?.max ?? NaN,
+        highlight: lib === 'ws-machine',
+        baseline: lib === baselineOf(m),
+      };
+    });
+    const reps = Math.max(...m.libs.map((l) => ratiosOf(m, l).length));
+    const target = m.target && !m.target.absolute ? { value: m.target.value, label: `target ${targetText(m, true)}` } : undefined;
+    const svg = svgChart({
+      title: m.headline,
+      subtitle: `ratio to ${baseName(m)}, ${m.better} is better; bar: median of ${reps} repetition${reps === 1 ? '' : 's'}, whiskers: min–max`,
+      bars,
+      target,
+    });
+    writeFileSync(`${dir}/${m.key}.svg`, svg);
+  }
+  const rows = metrics.flatMap((m) => {
+    const r = m.headline ? ratioSummary(m, 'ws-machine') : undefined;
+    if (!m.headline || !r) return [];
+    return [
+      {
+        label: baselineOf(m) === KEEPALIVE_BASELINE ? `${m.headline} (vs ws + keep-alive)` : m.headline,
+        better: m.better,
+        value: r.median,
+        min: r.min,
+        max: r.max,
+        target: m.target && !m.target.absolute ? m.target.value : undefined,
+        peers: peers(m).flatMap((l) => {
+          const x = ratioSummary(m, l);
+          return x ? [{ name: l, value: x.median }] : [];
+        }),
+      },
+    ];
+  });
+  if (rows.length) {
+    writeFileSync(
+      `${dir}/overview.svg`,
+      svgOverview('ws-machine against raw ws and the peer libraries', `npm run bench, ${cfg.mode} mode, ${new Date().toISOString().slice(0, 10)}: medians of the per-repetition ratios`, rows),
+    );
+  }
+}
+
+const README_START = '<!-- bench:start -->';
+const README_END = '<!-- bench:end -->';
+
+/** The README's performance table and charts, from this run. */
+function readmeBlock(chartDir: string): string[] {
+  const out = [
+    README_START,
+    '<!-- written by `npm run bench` (bench/run.ts) from the run in bench/RESULTS.md; edits here are overwritten -->',
+    '',
+    '| scenario | ws-machine / baseline: median (min–max) | target | peers (range of medians) |',
+    '|---|---|---|---|',
+  ];
+  for (const m of metrics) {
+    if (!m.headline) continue;
+    const r = ratioSummary(m, 'ws-machine');
+    if (!r) continue;
+    const ps = peers(m).flatMap((l) => {
+      const x = ratioSummary(m, l);
+      return x ? [x.median] : [];
+    });
+    const range = ps.length ? `${Math.min(...ps).toFixed(2)}–${Math.max(...ps).toFixed(2)}` : '';
+    const versus = baselineOf(m) === 'ws' ? '' : ' (baseline: raw `ws` with the same keep-alive written by hand)';
+    out.push(`| ${m.headline}${versus} | ${cell(r, ratioFmt)} | ${targetText(m, true)} | ${range} |`);
+  }
+  out.push(
+    '',
+    `![ws-machine's ratio to raw ws in every headline scenario, with the peer libraries as dots](${chartDir}/overview.svg)`,
+    '',
+    `One chart per scenario, every library with its spread: [bench/RESULTS.md](bench/RESULTS.md).`,
+    '',
+    README_END,
+  );
+  return out;
+}
+
+function writeReadmeBlock(file: string, block: string[]): boolean {
+  const text = readFileSync(file, 'utf8');
+  const i = text.indexOf(README_START);
+  const j = text.indexOf(README_END);
+  if (i < 0 || j < i) return false;
+  writeFileSync(file, text.slice(0, i) + block.join('\n') + text.slice(j + README_END.length));
+  return true;
 }
 
 function flowTable(): string[] {
@@ -612,7 +949,20 @@ function flowTable(): string[] {
 
 const loadAtStart = os.loadavg()[0]!;
 
-function report(started: Date, seconds: number, measured: string): string {
+/** Hand-written or earlier blocks of the old report that a new run keeps: `<!-- name:start -->`. */
+function keptBlock(file: string, name: string): string[] {
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  return i >= 0 && j > i ? [text.slice(i, j + end.length)] : [];
+}
+
+function report(started: Date, seconds: number, measured: string, previous: string, chartDir: string | undefined): string {
+  const stream16k = keptBlock(previous, 'notes:stream16k');
+  const before = keptBlock(previous, 'census:before');
   const lines = [
     `# ws-machine benchmark results${quick ? ' (QUICK MODE: smaller counts, fewer repetitions; not the reference numbers)' : ''}`,
     '',
@@ -620,9 +970,10 @@ function report(started: Date, seconds: number, measured: string): string {
     `- ws-machine: commit ${measured}${DIST_OVERRIDE ? ` (build from BENCH_WS_MACHINE=${DIST_OVERRIDE})` : ' (dist/esm, copied aside at the start)'}`,
     `- Node.js: ${process.version} (${process.platform} ${process.arch})`,
     `- Machine: ${os.availableParallelism()} × ${cpuModel()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
-    `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetitions (memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
+    `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetitions (16 KiB stream ${stream16kReps}, memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
     `- Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} (anything else running shares the cores and adds noise)`,
-    '- Cells: median over repetitions (min–max); ratios are medians divided by raw ws from the same run.',
+    `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`)` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run.`,
+    '- Cells: median over repetitions (min–max). Ratios are taken per repetition (a value over the baseline from the same repetition), then summarised: median (min–max). The baseline is raw ws unless a row says otherwise.',
     '- Server: `ws` in its own process on 127.0.0.1 (streams are pre-framed and written straight to the socket, sends are counted from frame headers, so the client is what is measured).',
     '',
     '## ws-machine against the targets',
@@ -630,16 +981,29 @@ function report(started: Date, seconds: number, measured: string): string {
     ...summaryTable(),
     '',
     '## All libraries',
-    ...detailTables(),
+    ...detailTables(chartDir),
+    ...streamDiagnostics(),
     ...flowTable(),
+  ];
+  if (stream16k.length) lines.push('', '## The 16 KiB stream row', '', ...stream16k);
+  if (censusResults.length || before.length) {
+    lines.push('', '## Heap census: what one idle connection leaves on the heap', '');
+    lines.push(...before);
+    if (censusResults.length) {
+      const heading = `### Heap census of this run's build${before.length ? ' (after)' : ''}`;
+      lines.push('', '<!-- census:after:start -->', ...censusReport(censusResults, 15, heading, `commit ${measured}`), '<!-- census:after:end -->');
+    }
+  }
+  lines.push(
     '',
     '## Settings',
     '',
-    ...libs.map((l) => `- **${l}**: ${SETTINGS[l]}`),
-    '- Reconnect delay: the smallest each library accepts (0); minUptime 50 ms where there is one; 150 ms between closes.',
-    `- Memory and scale runs: a fresh process per library and repetition (\`--expose-gc\`, collected 4 times before each reading); memory per connection (2,000 scenario) is the growth from half the connections to all of them, one-off costs excluded, with V8's young generation fixed at 16 MiB so its resizing does not count; in the scale scenario V8 runs with its defaults and RSS per connection is the growth from none to all; ${WINDOW} connections opening at once at most, so the kernel's accept queue never overflows.`,
+    ...[...libs, ...(only.has('scale') ? [KEEPALIVE_BASELINE] : [])].map((l) => `- **${l}**: ${SETTINGS[l as Lib]}`),
+    '- Reconnect delay: the smallest each library accepts (0); minUptime 50 ms where there is one (1 h in the "through WAITING" row, so that every drop counts as a failure); 150 ms between closes.',
+    `- Keep-alive in the scale scenario: ws-machine and ws-keepalive with \`pingInterval: ${cfg.keepAlive.pingInterval}\`, \`pongTimeout: ${cfg.keepAlive.pongTimeout}\`; raw ws without keep-alive for contrast.`,
+    `- Memory and scale runs: a fresh process per library and repetition (\`--expose-gc\`, collected 4 times before each reading); memory per connection (${cfg.memoryConns.toLocaleString('en')} scenario) is the growth from half the connections to all of them, one-off costs excluded, with V8's young generation fixed at 16 MiB so its resizing does not count; in the scale scenario V8 runs with its defaults and RSS per connection is the growth from none to all; ${WINDOW} connections opening at once at most, so the kernel's accept queue never overflows.`,
     '',
-  ];
+  );
   return lines.join('\n');
 }
 
@@ -647,32 +1011,55 @@ function report(started: Date, seconds: number, measured: string): string {
 
 async function main(): Promise<void> {
   const started = new Date();
-  ensureBuild();
-  snapshotBuild();
+  if (libs.includes('ws-machine')) {
+    ensureBuild(argv.build ?? false);
+    snapshotBuild();
+  }
   const measured = revision();
   await compileChildren();
-  server = spawn('server', [], 'server');
+  server = pin(spawn('server', [], 'server'), SERVER_CPU);
   const { port } = await server.call<{ port: number }>('port', {}, 30_000);
   base = `ws://127.0.0.1:${port}`;
-  log(`server on ${base}; mode ${cfg.mode}; libraries: ${libs.join(', ')}`);
+  log(`server on ${base}; mode ${cfg.mode}; libraries: ${libs.join(', ')}; ${canPin ? 'pinned' : 'not pinned'}`);
   await startWorkers();
 
   if (only.has('stream64')) await stream('stream64', cfg.stream64, 64);
-  if (only.has('stream16k')) await stream('stream16k', cfg.stream16k, 16 * 1024);
+  if (only.has('stream16k')) await stream('stream16k', stream16kCount, 16 * 1024, stream16kReps);
   if (only.has('send')) await send(cfg.send, 64);
   if (only.has('echo')) await echo(cfg.echo, 64);
-  if (only.has('reconnect')) await reconnect(cfg.reconnectCycles);
+  if (only.has('reconnect')) await reconnect(cfg.reconnectCycles, 'drop');
+  if (only.has('reconnect-wait')) await reconnect(cfg.reconnectCycles, 'wait');
+  if (only.has('reconnect-command')) await reconnect(cfg.reconnectCycles, 'command');
   await Promise.all([...workers.values()].map((w) => w.stop()));
   if (only.has('memory')) await memory(cfg.memoryConns);
   if (only.has('scale')) await scale(cfg.scaleConns, cfg.scaleIdleMs);
+  if (only.has('census')) await runCensus(cfg.censusConns);
   if (only.has('flow')) await flow(cfg.flowMs);
 
-  const text = report(started, (Date.now() - started.getTime()) / 1000, measured);
+  const official = !argv.out && !quick && !filtered;
+  const target = argv.out ?? (official ? `${ROOT}bench/RESULTS.md` : `${ROOT}bench/.out/${cfg.mode}.md`);
+  const chartDir = official ? `${ROOT}bench/charts` : `${ROOT}bench/.out/charts`;
+  writeCharts(chartDir);
+  const previous = `${ROOT}bench/RESULTS.md`;
+  const text = report(started, (Date.now() - started.getTime()) / 1000, measured, previous, relative(dirname(target), chartDir));
   process.stdout.write(`${text}\n`);
-  const target = argv.out ?? (quick || filtered ? `${ROOT}bench/.out/${cfg.mode}.md` : `${ROOT}bench/RESULTS.md`);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, text);
-  log(`wrote ${target}`);
+  log(`wrote ${target} and the charts in ${chartDir}`);
+  if (argv.json) {
+    const values = Object.fromEntries(metrics.map((m) => [m.key, Object.fromEntries([...m.values].map(([l, v]) => [l, Object.fromEntries(v)]))]));
+    const paired = Object.fromEntries(
+      metrics.filter((m) => m.paired).map((m) => [m.key, Object.fromEntries([...m.paired!].map(([l, v]) => [l, Object.fromEntries(v)]))]),
+    );
+    writeFileSync(argv.json, JSON.stringify({ pinned: canPin, values, paired, streamRuns }, null, 1));
+    log(`wrote ${argv.json}`);
+  }
+  const block = readmeBlock(relative(ROOT, chartDir));
+  if (official && writeReadmeBlock(`${ROOT}README.md`, block)) log('wrote the performance block of README.md');
+  else {
+    writeFileSync(`${ROOT}bench/.out/readme-block.md`, `${block.join('\n')}\n`);
+    log(`README block (not written into README.md): ${ROOT}bench/.out/readme-block.md`);
+  }
   await server.stop(2000);
 }
 

@@ -27,6 +27,8 @@ interface Conn {
 
 const byId = new Map<string, Conn>();
 const open = new Set<Conn>();
+/** Pings received from every client so far (keep-alive traffic of the scale scenario). */
+let pings = 0;
 
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: 1 << 26 });
 const server = http.createServer((_req, res) => res.writeHead(426).end());
@@ -41,6 +43,7 @@ server.on('upgrade', (req, socket: Socket, head) => {
     if (id) byId.set(id, conn);
     open.add(conn);
     ws.on('error', () => undefined);
+    ws.on('ping', () => pings++);
     ws.on('close', () => {
       open.delete(conn);
       clearInterval(conn.slowTimer);
@@ -222,6 +225,6 @@ serve({
 
   stats() {
     const m = process.memoryUsage();
-    return { connections: open.size, rss: m.rss };
+    return { connections: open.size, rss: m.rss, pings };
   },
 });
