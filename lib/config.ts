@@ -30,9 +30,8 @@ export interface Config {
   readonly protocols: string[] | undefined;
   readonly format: Format;
   readonly connectTimeout: number;
-  readonly retryDelay: (attempt: number) => number;
-  /** True when `retryDelay` is the library's own, which cannot fail. */
-  readonly defaultRetryDelay: boolean;
+  /** A fixed delay, or a function of the attempt (`backoff` by default). */
+  readonly retryDelay: number | ((attempt: number) => number);
   readonly minUptime: number;
   readonly pingInterval: number;
   readonly pongTimeout: number;
@@ -199,11 +198,10 @@ function codecOf(value: unknown): Codec<unknown, unknown> | undefined {
   return codec as Codec<unknown, unknown>;
 }
 
-function retryDelayOf(value: unknown): (attempt: number) => number {
+function retryDelayOf(value: unknown): number | ((attempt: number) => number) {
   if (typeof value === 'function') return value as (attempt: number) => number;
   if (value === undefined) return backoff;
-  const fixed = number('retryDelay', value, 0, { orFunction: true });
-  return () => fixed;
+  return number('retryDelay', value, 0, { orFunction: true });
 }
 
 /**
@@ -254,7 +252,6 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
     format: oneOf('format', o.format, ['binary', 'text'], codec?.format ?? 'binary'),
     connectTimeout: number('connectTimeout', o.connectTimeout, 5000, { min: 1 }),
     retryDelay: retryDelayOf(o.retryDelay),
-    defaultRetryDelay: o.retryDelay === undefined,
     minUptime: number('minUptime', o.minUptime, 5000),
     pingInterval: number('pingInterval', o.pingInterval, 30_000),
     pongTimeout: number('pongTimeout', o.pongTimeout, 10_000, { min: 1 }),

@@ -1,4 +1,4 @@
-import { type Observable, Subscription, scan } from 'rxjs';
+import { type Observable, type Subscription, scan } from 'rxjs';
 import { Attempt, type AttemptHost } from './attempt.js';
 import type { ChannelHost } from './channel.js';
 import type { Config } from './config.js';
@@ -7,8 +7,8 @@ import { toMessage } from './message.js';
 import { Multicast } from './multicast.js';
 import { Outbox, type Parcel } from './outbox.js';
 import type { Platform } from './platform.js';
-import { policyOf } from './policy.js';
-import { initialContext, transition, type Effect, type Event, type LoopCommand, type Step } from './reducer.js';
+import { SafePolicy } from './policy.js';
+import { SEED, transition, type Effect, type Event, type LoopCommand, type Step } from './reducer.js';
 import type { RequestHost } from './request.js';
 import { Counters } from './stats.js';
 import { Timers } from './timers.js';
@@ -29,7 +29,6 @@ const noop = (): void => {};
 export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, RequestHost<In> {
   readonly statusCast = new Multicast<Status>(true);
   readonly inputCast = new Multicast<In>();
-  readonly errorCast = new Multicast<MachineError>();
   readonly counters = new Counters();
   readonly outbox: Outbox;
   /** Joins live channels on CONNECTED; set by the machine when the first channel is opened. */
@@ -39,7 +38,12 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
   latestUrl: string;
   private readonly events = new Trampoline<Event>();
   private readonly timers: Timers;
-  private readonly loop = new Subscription();
+  private readonly loop: Subscription;
+  private readonly online: Subscription | undefined;
+  /** Made when first asked for: most machines never have an error to report. */
+  private errorCast: Multicast<MachineError> | undefined;
+  /** The loop has stopped for good (`stopped` is set earlier, when QUIT is given). */
+  private ended = false;
   /** The attempt under way or connected; undefined while waiting or stopped. */
   private current: Attempt | undefined;
   /** When the unanswered ping (pong expected) or heartbeat (any message expected) went out. */
@@ -52,26 +56,30 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
   ) {
     this.latestUrl = typeof config.url === 'string' ? config.url : '';
     this.outbox = new Outbox(config, config.format === 'binary', this.counters);
-    this.timers = new Timers(config.scheduler, (event) => this.events.next(event));
-    const policy = policyOf(config, (option, cause) => this.report(option, cause));
-    // The stream is a trampoline, so an event raised while effects run is handled after them, in order.
-    this.loop.add(
-      this.events.observable
-        .pipe(scan((step: Step, event: Event) => transition(step[0], event, policy), [initialContext(), []] as Step))
-        .subscribe((step) => {
-          for (const effect of step[1]) this.run(effect);
-        }),
-    );
+    this.timers = new Timers(config.scheduler, this);
+    const policy = new SafePolicy(config, this);
+    // The stream is a trampoline, so an event raised while effects run is handled after them, in
+    // order. The engine itself is the observer of the steps (`next` runs their effects).
+    this.loop = this.events.observable.pipe(scan((step: Step, event: Event) => transition(step[0], event, policy), SEED)).subscribe(this);
     // online$ before START, so that its current value decides the first state.
-    if (config.online$ !== undefined) {
-      this.loop.add(
-        config.online$.subscribe({
-          next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online) }),
-          error: noop, // a broken online$ leaves the machine as it was, not dead
-        }),
-      );
-    }
+    this.online = config.online$?.subscribe({
+      next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online) }),
+      error: noop, // a broken online$ leaves the machine as it was, not dead
+    });
     this.events.next(START);
+  }
+
+  /** The observer of the loop: runs a step's effects, in order. */
+  next(step: Step): void {
+    for (const effect of step[1]) this.run(effect);
+  }
+
+  get errors$(): Observable<MachineError> {
+    if (this.errorCast === undefined) {
+      this.errorCast = new Multicast<MachineError>();
+      if (this.ended) this.errorCast.complete();
+    }
+    return this.errorCast.observable;
   }
 
   get input$(): Observable<In> {
@@ -112,7 +120,7 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
   }
 
   report(option: string, cause: unknown): void {
-    this.errorCast.next(new CallbackError(option, cause));
+    this.errorCast?.next(new CallbackError(option, cause));
   }
 
   // AttemptHost, ChannelHost, RequestHost: what the parts call back.
@@ -137,7 +145,7 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
       value = codec.decode(message) as In;
     } catch (error) {
       counters.decodeErrors++;
-      this.errorCast.next(new DecodeError(message, error));
+      this.errorCast?.next(new DecodeError(message, error));
       return;
     }
     this.inputCast.next(value);
@@ -251,12 +259,14 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
 
   private stop(): void {
     this.stopped = true;
+    this.ended = true;
     this.timers.cancelAll();
     if (this.current !== undefined) this.close(this.current.id, 1000);
     this.outbox.dispose();
     this.statusCast.complete();
     this.inputCast.complete();
-    this.errorCast.complete();
+    this.errorCast?.complete();
+    this.online?.unsubscribe();
     this.loop.unsubscribe();
   }
 }

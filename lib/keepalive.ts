@@ -4,12 +4,194 @@ import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 export type KeepAliveSignal = 'PING_DUE' | 'PONG_TIMEOUT';
 
 /**
+ * One connection's keep-alive. It reads `activity.seen` (the time of the latest frame) when it is
+ * due, never per message: when it comes due early because frames kept arriving, it is due again
+ * for exactly the time left, so both deadlines hold to the millisecond: PING_DUE after `interval`
+ * ms of silence, every time, and PONG_TIMEOUT when nothing arrived within `timeout` ms of that
+ * ping. It stops after PONG_TIMEOUT; unsubscribe to stop it before.
+ */
+class Watch {
+  /** When it is next due, on the scheduler's clock. */
+  due: number;
+  /** Its place in the clock's heap; -1 when not in it. */
+  index = -1;
+  /** Unsubscribed by its owner: nothing more is reported, even what was already due. */
+  cancelled = false;
+  /** `seen` when the unanswered ping went out (NaN: no ping outstanding). */
+  private pingedSeen = Number.NaN;
+  private pingedAt = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly activity: { readonly seen: number },
+    private readonly interval: number,
+    private readonly timeout: number,
+    private readonly report: (signal: KeepAliveSignal) => void,
+    now: number,
+  ) {
+    this.due = now + interval;
+  }
+
+  get closed(): boolean {
+    return this.index < 0;
+  }
+
+  unsubscribe(): void {
+    this.cancelled = true;
+    this.clock.remove(this);
+  }
+
+  /** Due now: reports what is due and says when it is due next (undefined: done). */
+  check(now: number): number | undefined {
+    const seen = this.activity.seen;
+    if (seen === this.pingedSeen) {
+      // Nothing since the ping. Look again within `interval`, not only at the deadline: an answer
+      // that comes meanwhile starts the next silence, and its ping is due `interval` after it.
+      const left = this.pingedAt + this.timeout - now;
+      if (left > 0) return now + Math.min(left, this.interval);
+      this.clock.report(this, 'PONG_TIMEOUT');
+      return undefined;
+    }
+    const idle = now - seen;
+    if (idle < this.interval) return now + this.interval - idle;
+    this.pingedSeen = seen;
+    this.pingedAt = now;
+    // Due again before reporting: the report sends the ping, and both deadlines run from here.
+    this.clock.report(this, 'PING_DUE');
+    return now + Math.min(this.timeout, this.interval);
+  }
+
+  signal(signal: KeepAliveSignal): void {
+    this.report(signal);
+  }
+}
+
+/**
+ * Every keep-alive of one scheduler on one timer: a min-heap of watches by due time, and one
+ * scheduled action for the earliest. Ten thousand idle machines cost one timer, not ten thousand.
+ */
+class Clock {
+  private readonly heap: Watch[] = [];
+  private action: (SchedulerAction<unknown> & Subscription) | undefined;
+  private actionAt = Infinity;
+  /** Signals raised while due watches are being checked: reported once the heap is consistent. */
+  private pending: [Watch, KeepAliveSignal][] | undefined;
+
+  constructor(private readonly scheduler: SchedulerLike) {}
+
+  add(watch: Watch, now: number): void {
+    watch.index = this.heap.length;
+    this.heap.push(watch);
+    this.up(watch.index);
+    this.arm(now);
+  }
+
+  remove(watch: Watch): void {
+    const i = watch.index;
+    if (i < 0) return;
+    watch.index = -1;
+    const last = this.heap.pop() as Watch;
+    if (i < this.heap.length) {
+      this.heap[i] = last;
+      last.index = i;
+      this.down(i);
+      this.up(last.index);
+    }
+    if (this.heap.length === 0) this.disarm();
+  }
+
+  report(watch: Watch, signal: KeepAliveSignal): void {
+    (this.pending ??= []).push([watch, signal]);
+  }
+
+  /** @internal the clock's action */
+  fire(): void {
+    this.action = undefined;
+    this.actionAt = Infinity;
+    const now = this.scheduler.now();
+    const heap = this.heap;
+    while (heap.length > 0 && (heap[0] as Watch).due <= now) {
+      const watch = heap[0] as Watch;
+      const next = watch.check(now);
+      if (next === undefined) this.remove(watch);
+      else {
+        watch.due = next;
+        this.down(0);
+      }
+    }
+    this.arm(now);
+    // Reported last: a report runs the machine's loop, which may add or remove watches.
+    const pending = this.pending;
+    this.pending = undefined;
+    for (const [watch, signal] of pending ?? []) if (!watch.cancelled) watch.signal(signal);
+  }
+
+  /** One action, scheduled for the earliest due watch; none when there is none. */
+  private arm(now: number): void {
+    const first = this.heap[0];
+    if (first === undefined) return this.disarm();
+    if (first.due >= this.actionAt) return;
+    this.disarm();
+    this.actionAt = first.due;
+    this.action = this.scheduler.schedule(fireClock, Math.max(0, first.due - now), this) as SchedulerAction<unknown> & Subscription;
+  }
+
+  private disarm(): void {
+    this.action?.unsubscribe();
+    this.action = undefined;
+    this.actionAt = Infinity;
+  }
+
+  private up(i: number): void {
+    const heap = this.heap;
+    const watch = heap[i] as Watch;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const above = heap[parent] as Watch;
+      if (above.due <= watch.due) break;
+      heap[i] = above;
+      above.index = i;
+      i = parent;
+    }
+    heap[i] = watch;
+    watch.index = i;
+  }
+
+  private down(i: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const watch = heap[i] as Watch;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && (heap[right] as Watch).due < (heap[left] as Watch).due ? right : left;
+      const below = heap[child] as Watch;
+      if (below.due >= watch.due) break;
+      heap[i] = below;
+      below.index = i;
+      i = child;
+    }
+    heap[i] = watch;
+    watch.index = i;
+  }
+}
+
+function fireClock(this: SchedulerAction<Clock>, clock?: Clock): void {
+  clock?.fire();
+}
+
+/**
+ * The clock of each scheduler. Shared by the machines of one scheduler only: a clock never sees
+ * another scheduler's time, so virtual and real time, or two TestSchedulers, never mix.
+ */
+const clocks = new WeakMap<SchedulerLike, Clock>();
+
+/**
  * Watches a connection's incoming frames through `activity.seen` (the time of the latest frame)
- * with one timer on `scheduler`: never one per message. When the timer fires early because frames
- * kept arriving, it is re-armed for exactly the time left, so both deadlines hold to the
- * millisecond: PING_DUE after `interval` ms of silence, every time, and PONG_TIMEOUT when nothing
- * arrived within `timeout` ms of that ping. It stops after PONG_TIMEOUT; unsubscribe to stop it
- * before.
+ * on `scheduler`, sharing one timer with every other keep-alive on that scheduler: PING_DUE after
+ * `interval` ms of silence, every time; PONG_TIMEOUT when nothing arrived within `timeout` ms of
+ * that ping. It stops after PONG_TIMEOUT; unsubscribe to stop it before.
  */
 export function keepAlive(
   activity: { readonly seen: number },
@@ -17,29 +199,14 @@ export function keepAlive(
   timeout: number,
   scheduler: SchedulerLike,
   report: (signal: KeepAliveSignal) => void,
-): Subscription {
-  let pingedSeen = Number.NaN; // `seen` when the unanswered ping went out
-  let pingedAt = 0;
-  return scheduler.schedule(function check(this: SchedulerAction<unknown>) {
-    const seen = activity.seen;
-    const now = scheduler.now();
-    if (seen === pingedSeen) {
-      // Nothing since the ping. Look again within `interval`, not only at the deadline: an answer
-      // that comes meanwhile starts the next silence, and its ping is due `interval` after it.
-      const left = pingedAt + timeout - now;
-      if (left > 0) this.schedule(undefined, Math.min(left, interval));
-      else report('PONG_TIMEOUT');
-      return;
-    }
-    const idle = now - seen;
-    if (idle < interval) {
-      this.schedule(undefined, interval - idle);
-      return;
-    }
-    pingedSeen = seen;
-    pingedAt = now;
-    // Re-armed before reporting: the report sends the ping, and both deadlines run from here.
-    this.schedule(undefined, Math.min(timeout, interval));
-    report('PING_DUE');
-  }, interval);
+): { unsubscribe(): void } {
+  let clock = clocks.get(scheduler);
+  if (clock === undefined) {
+    clock = new Clock(scheduler);
+    clocks.set(scheduler, clock);
+  }
+  const now = scheduler.now();
+  const watch = new Watch(clock, activity, interval, timeout, report, now);
+  clock.add(watch, now);
+  return watch;
 }

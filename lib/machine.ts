@@ -65,9 +65,8 @@ export class MachineCore<In = Message, Out = Sendable> {
     this.engine = engine;
     this.state$ = engine.state$;
     this.input$ = engine.input$;
-    const quit = (): void => engine.command(Command.QUIT);
-    this.output = { next: (value) => engine.send(value), error: noop, complete: noop };
-    this.command = { next: (command) => this.give(command), error: quit, complete: quit };
+    this.output = new OutputObserver(engine);
+    this.command = new CommandObserver(engine);
   }
 
   /** The URL of the latest attempt (`''` before a URL provider first answered). */
@@ -90,7 +89,7 @@ export class MachineCore<In = Message, Out = Sendable> {
    * threw or returned an unusable value. Never errors; completes when the machine stops.
    */
   get errors$(): Observable<MachineError> {
-    return this.engine.errorCast.observable;
+    return this.engine.errors$;
   }
 
   /** A snapshot of the counters: connects, drops, messages and bytes both ways, rtt … */
@@ -124,16 +123,43 @@ export class MachineCore<In = Message, Out = Sendable> {
     return request<In, R>(this.engine, this.engine.encode(message), options.match, timeout);
   }
 
-  private give(command: Command): void {
-    if (this.engine.stopped) return;
+}
+
+/** `machine.output`: one small object per machine, its methods on the prototype. */
+class OutputObserver<Out> implements Observer<Out> {
+  constructor(private readonly engine: Engine<unknown, Out>) {}
+
+  next(value: Out): void {
+    this.engine.send(value);
+  }
+
+  /** The end of a stream piped into the socket does not stop the machine. */
+  error(): void {}
+
+  complete(): void {}
+}
+
+/** `machine.command`: validates, then hands the command to the engine; its end is QUIT. */
+class CommandObserver implements Observer<Command> {
+  constructor(private readonly engine: Engine<unknown, unknown>) {}
+
+  next(command: Command): void {
+    const engine = this.engine;
+    if (engine.stopped) return;
     if (!COMMANDS.has(command)) {
       throw new TypeError(`command must be one of ${[...COMMANDS].join(', ')}, got ${typeof command === 'string' ? `"${command}"` : typeof command}`);
     }
     // The frame format applies the moment it is given, not when the loop gets to it: a command
     // given inside a state$ callback waits for the current step, but what is sent next must obey it.
-    if (command === Command.USE_TEXT || command === Command.USE_BINARY) this.engine.outbox.binary = command === Command.USE_BINARY;
-    else this.engine.command(command);
+    if (command === Command.USE_TEXT || command === Command.USE_BINARY) engine.outbox.binary = command === Command.USE_BINARY;
+    else engine.command(command);
+  }
+
+  error(): void {
+    this.engine.command(Command.QUIT);
+  }
+
+  complete(): void {
+    this.engine.command(Command.QUIT);
   }
 }
-
-function noop(): void {}

@@ -42,7 +42,8 @@ export class Outbox {
   /** The frame format for everything sent from now on, queued messages included. */
   binary: boolean;
   private readonly queue = new Queue<Item>();
-  private readonly droppedCast = new Multicast<Message>();
+  /** Made when first asked for: most machines never drop a message. */
+  private droppedCast: Multicast<Message> | undefined;
   private live: Transport | undefined;
   private drainTimer: Subscription | undefined;
   private disposed = false;
@@ -57,6 +58,10 @@ export class Outbox {
 
   /** Every message the queue gave up: on overflow, and whatever is still queued at `dispose()`. */
   get dropped$(): Observable<Message> {
+    if (this.droppedCast === undefined) {
+      this.droppedCast = new Multicast<Message>();
+      if (this.disposed) this.droppedCast?.complete();
+    }
     return this.droppedCast.observable;
   }
 
@@ -112,7 +117,7 @@ export class Outbox {
       if (!isParcel(item)) this.drop(item);
       else if (!item.cancelled) this.drop(item.message);
     }
-    this.droppedCast.complete();
+    this.droppedCast?.complete();
   }
 
   private deliver(transport: Transport, item: Item): boolean {
@@ -128,7 +133,7 @@ export class Outbox {
 
   private drop(message: Message): void {
     this.counters.dropped++;
-    this.droppedCast.next(message);
+    this.droppedCast?.next(message);
   }
 
   private giveUp(item: Item): void {

@@ -84,17 +84,23 @@ export type Step = readonly [Context, readonly Effect[]];
 
 const NONE: readonly Effect[] = [];
 
+/** Where every machine starts; contexts are never mutated, so all machines share this one. */
+const INITIAL: Context = Object.freeze({
+  state: State.DISCONNECTED,
+  started: false,
+  stopped: false,
+  id: 0,
+  attempt: 0,
+  stable: false,
+  online: true,
+  protocol: '',
+});
+
+/** The seed of the machine's `scan`: the initial context, no effects. */
+export const SEED: Step = Object.freeze([INITIAL, NONE] as const);
+
 export function initialContext(): Context {
-  return {
-    state: State.DISCONNECTED,
-    started: false,
-    stopped: false,
-    id: 0,
-    attempt: 0,
-    stable: false,
-    online: true,
-    protocol: '',
-  };
+  return INITIAL;
 }
 
 export function transition(ctx: Context, event: Event, policy: Policy): Step {

@@ -5,39 +5,54 @@ import type { Event, TimerName } from './reducer.js';
 /** The event each one-shot timer raises when it fires. */
 const FIRES = { connect: 'CONNECT_TIMEOUT', retry: 'RETRY', uptime: 'STABLE' } as const;
 
+/** Where timer events go: the machine's loop. */
+export interface TimerHost {
+  event(event: Event): void;
+}
+
 /**
  * The machine's timers, all on its scheduler, one per name: starting one replaces the running one
  * of the same name. Their events flow back into the loop like any other.
  */
 export class Timers {
-  private readonly running: Partial<Record<TimerName, Subscription>> = {};
+  private connect: Subscription | undefined;
+  private retry: Subscription | undefined;
+  private uptime: Subscription | undefined;
+  private keepalive: { unsubscribe(): void } | undefined;
 
   constructor(
     private readonly scheduler: SchedulerLike,
-    private readonly event: (event: Event) => void,
+    private readonly host: TimerHost,
   ) {}
 
   start(name: keyof typeof FIRES, id: number, ms: number): void {
-    const event = { type: FIRES[name], id } as Event;
-    this.running[name]?.unsubscribe();
-    this.running[name] = this.scheduler.schedule(() => {
-      this.running[name] = undefined; // fired: nothing to hold on to (a stable machine keeps no timer but keep-alive)
-      this.event(event);
-    }, ms);
+    this[name]?.unsubscribe();
+    this[name] = this.scheduler.schedule(fire, ms, { timers: this, name, event: { type: FIRES[name], id } as Event });
   }
 
   /** Watches `activity.seen` for connection `id`: PING_DUE after silence, PONG_TIMEOUT after an unanswered ping. */
   keepAlive(id: number, activity: { readonly seen: number }, pingInterval: number, pongTimeout: number): void {
-    this.running.keepalive?.unsubscribe();
-    this.running.keepalive = keepAlive(activity, pingInterval, pongTimeout, this.scheduler, (type) => this.event({ type, id }));
+    this.keepalive?.unsubscribe();
+    this.keepalive = keepAlive(activity, pingInterval, pongTimeout, this.scheduler, (type) => this.host.event({ type, id }));
   }
 
   cancel(name: TimerName): void {
-    this.running[name]?.unsubscribe();
-    this.running[name] = undefined;
+    this[name]?.unsubscribe();
+    this[name] = undefined;
   }
 
   cancelAll(): void {
-    for (const name of Object.keys(this.running) as TimerName[]) this.cancel(name);
+    for (const name of ['connect', 'retry', 'uptime', 'keepalive'] as const) this.cancel(name);
   }
+
+  /** @internal the action of a one-shot timer */
+  fired(name: keyof typeof FIRES, event: Event): void {
+    this[name] = undefined; // fired: nothing to hold on to (a stable machine keeps no timer but keep-alive)
+    this.host.event(event);
+  }
+}
+
+/** One function for every one-shot timer: its state says which (no closure per timer). */
+function fire(state?: { timers: Timers; name: keyof typeof FIRES; event: Event }): void {
+  if (state !== undefined) state.timers.fired(state.name, state.event);
 }

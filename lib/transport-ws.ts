@@ -40,12 +40,6 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
 function onError(this: WebSocket, error: Error & { code?: string }): void {
   transportOf(this).errored(error);
 }
-function onUpgrade(this: WebSocket, response: IncomingMessage): void {
-  // Listened to on open: a 'data' listener now would start the flow before ws reads it. A runtime
-  // whose ws is a compatibility layer (Bun) gives no socket: messages and pongs count instead.
-  const socket = response.socket as Tagged<Socket> | null;
-  if (socket !== null) transportOf(this).socket = socket;
-}
 function onUnexpectedResponse(this: WebSocket, _req: ClientRequest, res: IncomingMessage): void {
   res.resume(); // drain the body so the socket can be released
   transportOf(this).refused(res.statusCode ?? 0);
@@ -65,7 +59,6 @@ const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) =
   ['message', onMessage],
   ['close', onClose],
   ['error', onError],
-  ['upgrade', onUpgrade],
   ['unexpected-response', onUnexpectedResponse],
   ['pong', onPong],
 ];
@@ -88,9 +81,14 @@ class WsTransport implements Transport {
 
   opened(): void {
     this.isOpen = true;
-    if (this.socket !== undefined) {
-      this.socket[kTransport] = this;
-      this.socket.on('data', onData);
+    // The raw socket is watched from here on, not from the upgrade: a 'data' listener then would
+    // start the flow before ws reads it. A runtime whose ws is a compatibility layer (Bun) has no
+    // socket there: its messages and pongs count as activity instead.
+    const socket = (this.ws as unknown as { _socket?: Tagged<Socket> | null })._socket;
+    if (socket !== null && socket !== undefined && typeof socket.on === 'function') {
+      this.socket = socket;
+      socket[kTransport] = this;
+      socket.on('data', onData);
     }
     this.sink.open(this.ws.protocol);
   }

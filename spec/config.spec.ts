@@ -86,7 +86,7 @@ describe('options: validated at construction', function () {
   it('accepts Infinity where it means "no limit", and a fixed retryDelay', () => {
     const c = resolveOptions(URL_OK, { maxQueue: Infinity, maxAttempts: Infinity, retryDelay: 250, protocols: 'v1' }, node);
     expect(c.maxQueue).to.equal(Infinity);
-    expect(c.retryDelay(7)).to.equal(250);
+    expect(c.retryDelay).to.equal(250);
     expect(c.protocols).to.deep.equal(['v1']);
   });
 

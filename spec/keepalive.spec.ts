@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { SchedulerAction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { keepAlive, type KeepAliveSignal } from '../lib/keepalive.js';
 
@@ -71,6 +72,48 @@ describe('keepAlive', function () {
       [100, 'PING_DUE'],
       [450, 'PING_DUE'],
     ]);
+  });
+
+  it('watches on one scheduler share one timer and each keeps its own deadlines; another scheduler is apart', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const other = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    let most = 0;
+    scheduler.run(() => {
+      // Counts the keep-alive actions pending at once: scheduled, and neither run nor cancelled.
+      const live = new Set<object>();
+      const counting = {
+        now: () => scheduler.now(),
+        schedule: ((work: (this: SchedulerAction<unknown>, state?: unknown) => void, delay?: number, state?: unknown) => {
+          const token = {};
+          live.add(token);
+          most = Math.max(most, live.size);
+          const action = scheduler.schedule(function (this: SchedulerAction<unknown>, st?: unknown) {
+            live.delete(token);
+            work.call(this, st);
+          }, delay, state);
+          const unsubscribe = action.unsubscribe.bind(action);
+          action.unsubscribe = () => {
+            live.delete(token);
+            unsubscribe();
+          };
+          return action;
+        }) as typeof scheduler.schedule,
+      };
+      const a = { seen: 0 };
+      const b = { seen: 0 };
+      const watchA = keepAlive(a, 100, 40, counting, (s) => got.push(`${scheduler.now()} a ${s}`));
+      keepAlive(b, 70, 500, counting, (s) => got.push(`${scheduler.now()} b ${s}`));
+      keepAlive({ seen: 0 }, 10, 10, other, (s) => got.push(`other ${other.now()} ${s}`));
+      scheduler.schedule(() => (b.seen = scheduler.now()), 75);
+      scheduler.schedule(() => watchA.unsubscribe(), 120);
+      scheduler.schedule(() => (a.seen = scheduler.now()), 130); // a is gone: nothing more from it
+    });
+    // b: pinged at 70, answered at 75, pinged again at 145, then silence until pongTimeout.
+    expect(got).to.deep.equal(['70 b PING_DUE', '100 a PING_DUE', '145 b PING_DUE', '645 b PONG_TIMEOUT']);
+    expect(most).to.equal(1);
+    other.flush(); // the other scheduler's watch ran on none of the first one's time
+    expect(got.slice(4)).to.deep.equal(['other 10 PING_DUE', 'other 20 PONG_TIMEOUT']);
   });
 
   it('creates no timer per frame: a busy connection is checked once per interval', () => {

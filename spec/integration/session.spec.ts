@@ -40,7 +40,7 @@ describe('integration: channels, requests and stats over real sockets', function
     await until(() => got.length === 1, 3000, 'the first value');
     const port = first.port;
     await first.close();
-    await nextState(machine, 'WAITING');
+    await nextState(machine as never, 'WAITING');
     machine.output.next({ op: 'queued' }); // sent after the re-subscribe, on the new server
     const second = await wsServer(pubsub, { port });
     await until(() => got.length === 2, 5000, 'a value from the restarted server');
