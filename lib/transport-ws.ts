@@ -37,7 +37,8 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
 }
 function onUpgrade(this: WebSocket, response: IncomingMessage): void {
   // Listened to on open: a 'data' listener now would start the flow before ws reads it.
-  transportOf(this).socket = response.socket as Tagged<Socket>;
+  // Bun's built-in ws hands over no socket (null): then ws's own events stand in for the data.
+  transportOf(this).socket = (response.socket as Tagged<Socket> | null) ?? undefined;
 }
 function onUnexpectedResponse(this: WebSocket, _req: ClientRequest, res: IncomingMessage): void {
   res.resume(); // drain the body so the socket can be released
@@ -51,6 +52,11 @@ function onRedirect(this: WebSocket, location: string, req: ClientRequest): void
 function onData(this: Socket): void {
   transportOf(this).sink.activity();
 }
+// Where ws is a compatibility layer with no raw socket (Bun), every frame ws reports is activity.
+function onFrame(this: WebSocket): void {
+  transportOf(this).sink.activity();
+}
+const FRAME_EVENTS = ['message', 'ping', 'pong'] as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each listener has its own event's signature
 const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) => void])[] = [
@@ -83,6 +89,8 @@ class WsTransport implements Transport {
     if (this.socket !== undefined) {
       this.socket[kTransport] = this;
       this.socket.on('data', onData);
+    } else {
+      for (const event of FRAME_EVENTS) this.ws.on(event, onFrame);
     }
     this.sink.open(this.ws.protocol);
   }
@@ -164,6 +172,7 @@ class WsTransport implements Transport {
     for (const [event, listener] of LISTENERS) ws.off(event, listener);
     ws.off('redirect', onRedirect);
     this.socket?.off('data', onData);
+    for (const event of FRAME_EVENTS) ws.off(event, onFrame);
     // ws emits 'error' while aborting; an EventEmitter without an 'error' listener would throw.
     ws.on('error', noop);
   }
