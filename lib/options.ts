@@ -172,6 +172,13 @@ export interface MachineOptions {
   tls?: TlsOptions;
   /** Follow HTTP redirects on the upgrade request (Node only); default `false`. */
   followRedirects?: boolean;
+  /**
+   * An `http.Agent` for the upgrade request (Node only), e.g. `new HttpsProxyAgent(proxyUrl)` to go
+   * through an HTTP proxy. Typed as `object` so that browser builds need no Node types.
+   */
+  agent?: object;
+  /** Offer permessage-deflate (Node only; browsers always offer it); default `true`, as `ws` does. */
+  compress?: boolean;
 }
 
 /** What a platform (Node, browser) contributes to a machine. */
@@ -211,6 +218,8 @@ export interface Config {
   readonly highWaterMark: number;
   readonly tls: TlsOptions | undefined;
   readonly followRedirects: boolean;
+  readonly agent: object | undefined;
+  readonly compress: boolean;
 }
 
 const MAX_TIMER = 2 ** 31 - 1; // setTimeout's limit: longer delays fire at once
@@ -346,6 +355,13 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
   if (o.followRedirects !== undefined && typeof o.followRedirects !== 'boolean') {
     throw new TypeError(`followRedirects must be a boolean, got ${describe(o.followRedirects)}`);
   }
+  if (o.agent !== undefined && (!platform.node || o.agent === null || typeof o.agent !== 'object')) {
+    throw new TypeError(platform.node ? `agent must be an http.Agent, got ${describe(o.agent)}` : 'agent cannot be used by a browser WebSocket');
+  }
+  // A browser always offers compression; `compress` is accepted there and changes nothing.
+  if (o.compress !== undefined && typeof o.compress !== 'boolean') {
+    throw new TypeError(`compress must be a boolean, got ${describe(o.compress)}`);
+  }
   const WebSocket = fn<WebSocketConstructor>('WebSocket', o.WebSocket) ?? platform.WebSocket;
   if (WebSocket === undefined) {
     throw new TypeError('WebSocket: this platform has no WebSocket; pass a constructor as the WebSocket option');
@@ -398,5 +414,7 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
     highWaterMark: number('highWaterMark', o.highWaterMark, 1024 * 1024, { integer: true, infinite: true }),
     tls: o.tls,
     followRedirects: o.followRedirects ?? false,
+    agent: o.agent,
+    compress: !platform.node || (o.compress ?? true),
   };
 }

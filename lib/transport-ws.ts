@@ -188,6 +188,8 @@ export function openWs(config: Config, request: OpenRequest, sink: Sink): Transp
   const options: WebSocket.ClientOptions = { ...(config.tls as WebSocket.ClientOptions), maxPayload: config.maxMessageSize === Infinity ? 0 : config.maxMessageSize };
   if (request.headers !== undefined) options.headers = request.headers;
   if (config.followRedirects) options.followRedirects = true;
+  if (config.agent !== undefined) options.agent = config.agent as WebSocket.ClientOptions['agent'];
+  if (!config.compress) options.perMessageDeflate = false;
   const ws = new Ws(request.url, request.protocols ?? [], options) as Tagged<WebSocket>;
   return new WsTransport(ws, sink, config, request);
 }
