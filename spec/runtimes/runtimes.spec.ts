@@ -1,0 +1,195 @@
+/**
+ * Bun and Deno as first-class runtimes (issue 11): the built package, loaded by its name, runs under
+ * each runtime as the client (spec/runtimes/scenario.ts) against `ws` servers run here in Node.
+ * Bun replaces `ws` with its own compatibility layer (no raw socket); Deno runs the real `ws` on its
+ * Node compatibility layer. Both binaries come from npm (devDependencies `bun` and `deno`).
+ *
+ * Run with `npm run test:runtimes`, which builds dist first.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { echo, until, useCleanup, wsServer } from '../integration/helpers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const scenarioFile = join(root, 'spec', 'runtimes', 'scenario.ts');
+const require = createRequire(import.meta.url);
+const windows = process.platform === 'win32';
+
+interface Runtime {
+  readonly name: string;
+  readonly bin: string;
+  /** The arguments that run `file` with `args`. */
+  command(file: string, args: string[]): string[];
+}
+
+// The binaries themselves, not the packages' Node wrappers: a Node process per run would only add time.
+const RUNTIMES: readonly Runtime[] = [
+  {
+    name: 'Bun',
+    bin: join(dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe'),
+    command: (file, args) => [file, ...args],
+  },
+  {
+    name: 'Deno',
+    bin: join(dirname(require.resolve('deno/package.json')), windows ? 'deno.exe' : 'deno'),
+    // Only what the scenario needs: the loopback, the package's files, the two variables ws reads.
+    command: (file, args) => [
+      'run',
+      '--no-lock',
+      '--allow-net=127.0.0.1',
+      `--allow-read=${root}`,
+      '--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE',
+      file,
+      ...args,
+    ],
+  },
+];
+
+/** One line the scenario printed. */
+interface Line {
+  t: 'status' | 'input' | 'quit' | 'queued' | 'complete';
+  at: number;
+  state?: string;
+  error?: string;
+  attempt?: number;
+  text?: string;
+  bytes?: number[];
+  uint8array?: boolean;
+}
+
+interface Run {
+  readonly lines: Line[];
+  /** `STATE` or `STATE ErrorName` per status line. */
+  statuses(): string[];
+  /** Resolves with the exit code once the process ended; rejects if it is still running after `ms`. */
+  exit(ms: number): Promise<number | null>;
+  /** Waits for a line matching `match`. */
+  line(match: (line: Line) => boolean, what: string, ms?: number): Promise<Line>;
+}
+
+const children: ChildProcess[] = [];
+const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' };
+
+function run(runtime: Runtime, scenario: string, url: string): Run {
+  const child = spawn(runtime.bin, runtime.command(scenarioFile, [scenario, url]), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const lines: Line[] = [];
+  let stdout = '';
+  let stderr = '';
+  let code: number | null | undefined;
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    const complete = stdout.split('\n');
+    stdout = complete.pop() ?? '';
+    for (const text of complete) if (text.trim() !== '') lines.push(JSON.parse(text) as Line);
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) =>
+    child.on('close', (c) => {
+      code = c;
+      resolve();
+    }),
+  );
+  const context = (): string => `\n  lines: ${lines.map((l) => JSON.stringify(l)).join('\n         ')}\n  stderr: ${stderr}`;
+  return {
+    lines,
+    statuses: () => lines.filter((l) => l.t === 'status').map((l) => (l.error === undefined ? String(l.state) : `${l.state} ${l.error}`)),
+    exit: async (ms) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+      const outcome = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        throw new Error(`${runtime.name} did not exit within ${ms} ms after QUIT${context()}`);
+      }
+      if (code !== 0) throw new Error(`${runtime.name} exited with code ${String(code)}${context()}`);
+      return code;
+    },
+    line: async (match, what, ms = 5000) => {
+      try {
+        await until(() => lines.some(match) || code !== undefined, ms, what);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}${context()}`, { cause: error });
+      }
+      const found = lines.find(match);
+      if (found === undefined) throw new Error(`${runtime.name} exited (code ${String(code)}) before ${what}${context()}`);
+      return found;
+    },
+  };
+}
+
+// Startup of a runtime (a cold cache, a loaded machine) plus the scenario itself.
+const EXIT_MS = 15_000;
+
+for (const runtime of RUNTIMES) {
+  const version = existsSync(runtime.bin) ? execFileSync(runtime.bin, ['--version'], { encoding: 'utf8' }).replace(/ \(.*/s, '').trim() : 'missing';
+
+  describe(`runtime: ${runtime.name} (${version})`, function () {
+    this.timeout(EXIT_MS + 5000);
+    useCleanup();
+    before(function () {
+      if (!existsSync(join(root, 'dist', 'esm', 'index.js'))) throw new Error('dist/ is not built: run `npm run build` (npm run test:runtimes does)');
+    });
+    afterEach(() => {
+      for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+
+    it('connects, echoes text and binary, and exits by itself after QUIT', async () => {
+      const server = await wsServer(echo);
+      const r = run(runtime, 'echo', server.url);
+      expect(await r.exit(EXIT_MS)).to.equal(0);
+      expect(r.statuses()).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED']);
+      const inputs = r.lines.filter((l) => l.t === 'input');
+      expect(inputs[0]).to.include({ text: 'hello from the runtime' });
+      expect(inputs[1]).to.deep.include({ bytes: [0, 1, 2, 255], uint8array: true });
+      expect(r.lines.at(-1)).to.include({ t: 'complete' });
+      const peer = await server.peer(1);
+      expect(peer.frames.map((f) => `${f.binary ? 'b' : 't'}:${f.data.length}`)).to.deep.equal(['t:22', 'b:4']);
+      await until(() => peer.closed !== undefined, 2000, 'the server to see the close');
+      expect(peer.closed?.code).to.equal(1000);
+    });
+
+    it('keep-alive: a healthy connection that only answers pings stays up for many ping intervals', async () => {
+      const server = await wsServer();
+      const r = run(runtime, 'keepalive', server.url);
+      expect(await r.exit(EXIT_MS)).to.equal(0);
+      // 1.5 s at pingInterval 100 / pongTimeout 150: if pongs did not count, it would drop within 250 ms.
+      expect(r.statuses()).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED']);
+      const peer = await server.peer(1);
+      expect(peer.pings).to.be.at.least(5);
+    });
+
+    it('keep-alive: a silent peer (no pongs) is detected (PongTimeoutError), then the machine reconnects', async () => {
+      // Only the first connection stays silent; the second answers its pings.
+      const server = await wsServer(({ socket }, i) => i > 0 && socket.on('ping', (data: Buffer) => socket.pong(data)), { autoPong: false });
+      const r = run(runtime, 'silent', server.url);
+      expect(await r.exit(EXIT_MS)).to.equal(0);
+      expect(r.statuses()).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED PongTimeoutError', 'CONNECTING', 'CONNECTED', 'DISCONNECTED']);
+      const statuses = r.lines.filter((l) => l.t === 'status');
+      const took = statuses[2]!.at - statuses[1]!.at;
+      expect(took, 'ms from CONNECTED to PongTimeoutError (pingInterval 100 + pongTimeout 150)').to.be.within(250 - 5, 2000);
+      expect((await server.peer(1)).pings).to.equal(1);
+    });
+
+    it('a server restart: messages queued while it is down are delivered, in order, after the reconnect', async () => {
+      const first = await wsServer(echo);
+      const r = run(runtime, 'restart', first.url);
+      await r.line((l) => l.state === 'CONNECTED', 'CONNECTED', EXIT_MS);
+      await first.close();
+      await r.line((l) => l.t === 'queued', 'the messages to be queued');
+      const second = await wsServer(echo, { port: first.port });
+      expect(await r.exit(EXIT_MS)).to.equal(0);
+      const texts = r.lines.filter((l) => l.t === 'input').map((l) => l.text);
+      expect(texts).to.deep.equal(['q1', 'q2', 'q3']);
+      expect((await second.peer(1)).frames.map((f) => f.data.toString())).to.deep.equal(['q1', 'q2', 'q3']);
+      const statuses = r.statuses();
+      expect(statuses.slice(0, 3)).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED CloseError']);
+      expect(statuses.slice(-2)).to.deep.equal(['CONNECTED', 'DISCONNECTED']);
+      expect(statuses.filter((s) => s === 'CONNECTED')).to.have.length(2);
+    });
+  });
+}
