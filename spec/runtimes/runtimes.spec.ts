@@ -4,30 +4,44 @@
  * Bun replaces `ws` with its own compatibility layer (no raw socket); Deno runs the real `ws` on its
  * Node compatibility layer. Both binaries come from npm (devDependencies `bun` and `deno`).
  *
- * Run with `npm run test:runtimes`, which builds dist first.
+ * The same scenarios run under this Node first, as the baseline. Run with `npm run test:runtimes`,
+ * which builds dist first.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { transformSync } from 'esbuild';
 import { echo, until, useCleanup, wsServer } from '../integration/helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const scenarioFile = join(root, 'spec', 'runtimes', 'scenario.ts');
+// For Node (20 runs no TypeScript): the scenario with its types stripped, inside the package so that
+// `ws-machine` still resolves to the package itself.
+const scenarioJs = join(root, '.tmp', 'runtimes', 'scenario.mjs');
 const require = createRequire(import.meta.url);
 const windows = process.platform === 'win32';
 
 interface Runtime {
   readonly name: string;
   readonly bin: string;
+  /** Runs the scenario as JavaScript (scenarioJs) rather than TypeScript. */
+  readonly js?: boolean;
   /** The arguments that run `file` with `args`. */
   command(file: string, args: string[]): string[];
 }
 
+/** A Node binary as a runtime. */
+const nodeRuntime = (bin: string): Runtime => ({ name: 'Node', bin, js: true, command: (file, args) => [file, ...args] });
+
 // The binaries themselves, not the packages' Node wrappers: a Node process per run would only add time.
+// Node (this one) runs the same scenarios as the baseline: a scenario that fails there is wrong itself.
+// More Node binaries can be tried with RUNTIMES_NODE=/path/to/node22:/path/to/node24.
 const RUNTIMES: readonly Runtime[] = [
+  nodeRuntime(process.execPath),
+  ...(process.env['RUNTIMES_NODE'] ?? '').split(':').filter(Boolean).map(nodeRuntime),
   {
     name: 'Bun',
     bin: join(dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe'),
@@ -75,7 +89,7 @@ const children: ChildProcess[] = [];
 const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' };
 
 function run(runtime: Runtime, scenario: string, url: string): Run {
-  const child = spawn(runtime.bin, runtime.command(scenarioFile, [scenario, url]), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(runtime.bin, runtime.command(runtime.js ? scenarioJs : scenarioFile, [scenario, url]), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const lines: Line[] = [];
   let stdout = '';
@@ -133,6 +147,10 @@ for (const runtime of RUNTIMES) {
     useCleanup();
     before(function () {
       if (!existsSync(join(root, 'dist', 'esm', 'index.js'))) throw new Error('dist/ is not built: run `npm run build` (npm run test:runtimes does)');
+      if (runtime.js) {
+        mkdirSync(dirname(scenarioJs), { recursive: true });
+        writeFileSync(scenarioJs, transformSync(readFileSync(scenarioFile, 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022' }).code);
+      }
     });
     afterEach(() => {
       for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
