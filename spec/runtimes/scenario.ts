@@ -21,10 +21,13 @@ function report(line: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ...line, at: Date.now() - started })}\n`);
 }
 
+// Pings every 100 ms of silence. A healthy connection must survive 1.5 s of them; if pongs did not
+// count as activity it would drop 700 ms in. The 600 ms pongTimeout leaves room for a loaded machine.
+const HEALTHY: Api.MachineOptions = { pingInterval: 100, pongTimeout: 600 };
+
 const OPTIONS: Record<string, Api.MachineOptions> = {
-  // Keep-alive well below the scenario's length: a healthy connection must survive many pings.
-  echo: { format: 'text', pingInterval: 100, pongTimeout: 150 },
-  keepalive: { pingInterval: 100, pongTimeout: 150 },
+  echo: { format: 'text', ...HEALTHY },
+  keepalive: HEALTHY,
   silent: { pingInterval: 100, pongTimeout: 150, retryDelay: 100 },
   restart: { format: 'text', retryDelay: 100 },
 };
