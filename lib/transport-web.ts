@@ -16,7 +16,10 @@ const noop = (): void => {};
 export function openWeb(config: Config, request: OpenRequest, sink: Sink): Transport {
   const Ctor = config.WebSocket;
   const tls = config.tls;
-  const nodeOptions = request.headers !== undefined || tls !== undefined ? { ...tls, headers: request.headers } : undefined;
+  const nodeOptions =
+    request.headers !== undefined || tls !== undefined || config.agent !== undefined || !config.compress
+      ? { ...tls, headers: request.headers, agent: config.agent, ...(config.compress ? {} : { perMessageDeflate: false }) }
+      : undefined;
   // A browser offers a sub-protocol named "undefined" when passed `undefined`: pass only what is set.
   const ws: WebSocketLike =
     nodeOptions !== undefined

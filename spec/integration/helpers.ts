@@ -180,6 +180,11 @@ export type OnConnection = (peer: Peer, index: number) => void;
 
 const closers: (() => Promise<void>)[] = [];
 
+/** Registers `close` to run after the test, once its machines have had QUIT (e.g. another server). */
+export function onCleanup(close: () => Promise<void>): void {
+  closers.push(close);
+}
+
 /** A `ws` server on 127.0.0.1; `onConnection` adds behaviour (echo, close, …) to each connection. */
 export async function wsServer(onConnection: OnConnection = () => {}, options: ServerOptions = {}): Promise<TestServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: options.port ?? 0, ...options });

@@ -8,6 +8,8 @@
 //   accept     what happens to new connections: 'forward', 'hang' (accept, never connect upstream,
 //              so the upgrade is never answered), 'trickle' (forward, but the server's bytes reach
 //              the client one at a time, `trickleMs` apart), 'reset' (RST at once)
+//   idle cut   `idleTimeout` ms without a byte in either direction ends both sides, as nginx
+//              (proxy_read_timeout on a WebSocket) and haproxy (timeout tunnel) do to idle tunnels
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -22,6 +24,8 @@ export interface ProxyStats {
   hung: number;
   trickled: number;
   refused: number;
+  /** Links ended by the idle cut. */
+  idleCuts: number;
   bytesUp: number;
   bytesDown: number;
 }
@@ -70,6 +74,10 @@ export class ProxyLink {
   /** Bytes written to the client. */
   bytesDown = 0;
   closed = false;
+  /** performance.now() of the last bytes that reached the proxy from either side. */
+  lastActiveAt = performance.now();
+  /** The idle cut's timer, when the proxy has an `idleTimeout`. */
+  idleTimer: NodeJS.Timeout | undefined;
   readonly lanes = { up: new Lane(), down: new Lane() };
 
   constructor(
@@ -86,8 +94,10 @@ export class FaultProxy {
   latency = 0;
   /** ms between bytes in 'trickle' mode. */
   trickleMs = 20;
+  /** ms without a byte in either direction after which a link is cut; 0 for never. Read when a link opens. */
+  idleTimeout = 0;
   readonly links = new Set<ProxyLink>();
-  readonly stats: ProxyStats = { connections: 0, resets: 0, blackholes: 0, cuts: 0, hung: 0, trickled: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
+  readonly stats: ProxyStats = { connections: 0, resets: 0, blackholes: 0, cuts: 0, hung: 0, trickled: 0, refused: 0, idleCuts: 0, bytesUp: 0, bytesDown: 0 };
   private readonly server: net.Server;
   private listening = false;
 
@@ -167,6 +177,7 @@ export class FaultProxy {
     client.setNoDelay(true);
     const link = new ProxyLink(client, upstream, mode === 'trickle');
     this.links.add(link);
+    if (this.idleTimeout > 0) this.watchIdle(link, this.idleTimeout);
 
     client.on('data', (chunk: Buffer) => {
       if (link.path === '') link.path = /^[A-Z]+ (\S+) HTTP/.exec(chunk.toString('latin1', 0, 512))?.[1] ?? '?';
@@ -182,7 +193,26 @@ export class FaultProxy {
     }
   }
 
+  /**
+   * One timer per link, re-armed for the time left when bytes came meanwhile (not one per chunk).
+   * The cut ends both sides with a FIN and no close frame, as those proxies do.
+   */
+  private watchIdle(link: ProxyLink, timeout: number): void {
+    const check = (): void => {
+      if (link.closed) return;
+      const left = link.lastActiveAt + timeout - performance.now();
+      if (left > 0) {
+        link.idleTimer = setTimeout(check, Math.max(1, left));
+        return;
+      }
+      this.stats.idleCuts++;
+      this.destroy(link, false);
+    };
+    link.idleTimer = setTimeout(check, timeout);
+  }
+
   private forward(link: ProxyLink, direction: Direction, chunk: Buffer): void {
+    link.lastActiveAt = performance.now();
     if (link.closed || link.blackholed || link.upstream === undefined) return;
     const lane = link.lanes[direction];
     const now = performance.now();
@@ -245,6 +275,7 @@ export class FaultProxy {
 
   private destroy(link: ProxyLink, reset: boolean): void {
     link.closed = true;
+    clearTimeout(link.idleTimer);
     link.lanes.up.clear();
     link.lanes.down.clear();
     for (const socket of [link.client, link.upstream]) {
