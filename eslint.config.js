@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.tmp/', 'dist/', 'docs/', 'node_modules/', '**/.out/', 'examples/browser/bundle*.js'] },
+  { ignores: ['.tmp/', 'dist/', 'docs/', 'node_modules/', '**/.out/', 'examples/browser/bundle*.js', 'examples/angular/dist/', 'examples/angular/.angular/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
