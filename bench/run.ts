@@ -604,7 +604,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
     fmt: fixed(2),
     target: { op: '<=', value: 1.1 },
     baseline: KEEPALIVE_BASELINE,
-    headline: `${n.toLocaleString('en')} idle machines: CPU with keep-alive on`,
+    headline: `${n.toLocaleString('en')} idle machines: CPU, keep-alive on`,
     libs: group,
   });
   const pings = metric({
