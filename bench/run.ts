@@ -482,7 +482,7 @@ async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): 
       key: 'reconnect-command',
       title: `Command.RECONNECT in WAITING (retryDelay 1 h) → open (raw ws: a new socket at that moment; median of ${cycles} per repetition)`,
       headline: 'Command.RECONNECT from WAITING',
-      options: (lib: Lib) => (lib === 'ws' ? { manual: true } : { minUptime: LONG, retryDelay: LONG }),
+      options: (lib: Lib) => (lib === 'ws' ? { manual: true } : { minUptime: LONG, retryDelay: LONG, reconnectable: true }),
       group: libs.filter((l) => l === 'ws-machine' || l === 'ws'),
     },
   }[variant];
