@@ -83,8 +83,9 @@ type Machine = typeof import('../lib/index.js');
 /**
  * Loads only the library asked for, so a fresh process measures that library's memory alone.
  * `options`: ws-machine options over the bench defaults; for raw ws, `manual: true` makes it wait
- * for `reconnect()` after a close instead of reconnecting by itself; for ws-keepalive,
- * `pingInterval` and `pongTimeout`.
+ * for `reconnect()` after a close instead of reconnecting by itself (and gives it `reconnect`); for
+ * ws-keepalive, `pingInterval` and `pongTimeout`. `reconnectable: true` gives ws-machine's client a
+ * `reconnect` (only where it is used: every closure per connection shows in the memory rows).
  */
 export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {}): Promise<Connect> {
   const { WebSocket: WS } = await import('ws');
@@ -92,18 +93,17 @@ export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {
     case 'ws-machine': {
       if (!distExists()) throw new Error('dist/esm/index.js is missing: run `npm run build`');
       const { Machine, Command } = (await import(DIST.href)) as Machine;
-      const machineOptions = { retryDelay: 0, minUptime: 50, ...options } as MachineOptions;
+      const { reconnectable, ...rest } = options;
+      const machineOptions = { retryDelay: 0, minUptime: 50, ...rest } as MachineOptions;
       return (url, h) => {
         const m = new Machine(url, machineOptions);
         m.state$.subscribe((s) => {
           if (s.state === 'CONNECTED') h.open();
         });
         m.input$.subscribe(h.message);
-        return {
-          send: (d) => m.output.next(d),
-          reconnect: () => m.command.next(Command.RECONNECT),
-          close: () => m.command.next(Command.QUIT),
-        };
+        const client: Client = { send: (d) => m.output.next(d), close: () => m.command.next(Command.QUIT) };
+        if (reconnectable === true) client.reconnect = () => m.command.next(Command.RECONNECT);
+        return client;
       };
     }
     case 'ws': {
@@ -121,17 +121,20 @@ export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {
           });
         };
         connect();
-        return {
+        const client: Client = {
           send: (d) => socket.send(d),
-          reconnect: () => {
-            socket.terminate();
-            if (manual) connect();
-          },
           close: () => {
             closed = true;
             socket.close();
           },
         };
+        if (manual) {
+          client.reconnect = () => {
+            socket.terminate();
+            connect();
+          };
+        }
+        return client;
       };
     }
     case 'ws-keepalive': {

@@ -116,9 +116,11 @@ export interface OverviewRow {
  * each peer as a dot at its ratio, the target as a red tick, raw ws as the dotted line at 1.
  */
 export function svgOverview(title: string, subtitle: string, rows: OverviewRow[]): string {
-  const width = 940;
-  const left = 430;
+  // Room for the longest label (about 6.6 px a character at 12 px).
+  const longest = Math.max(...rows.map((r) => `${r.label} (${r.better} better)`.length));
+  const left = Math.max(300, Math.ceil(20 + longest * 6.6));
   const right = 70;
+  const width = left + 460 + right;
   const top = 78;
   const row = 26;
   const plotW = width - left - right;

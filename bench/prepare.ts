@@ -29,8 +29,9 @@ export function revision(): string {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
   const head = git('rev-parse', '--short', 'HEAD').stdout.trim();
   if (!head) return 'unknown';
+  const lib = git('log', '-1', '--format=%h', '--', 'lib').stdout.trim();
   const dirty = git('status', '--porcelain', '--', 'lib').stdout.trim() !== '';
-  return `${head}${dirty ? ' with uncommitted changes in lib/' : ''}`;
+  return `${head}${lib && lib !== head ? ` (lib/ as of ${lib})` : ''}${dirty ? ' with uncommitted changes in lib/' : ''}`;
 }
 
 /** Runs `npm run build` when dist/ is missing or older than lib/ (or when `force`). */
