@@ -52,7 +52,7 @@ export class Channels<In, Out> {
     check(spec);
     // A copy per call: the same spec given twice is two channels, each joined and left on its own.
     const entry: ChannelSpec<In, Out, In> = { subscribe: spec.subscribe, unsubscribe: spec.unsubscribe, filter: spec.filter };
-    return new Observable<T>((subscriber: Subscriber<T>) => {
+    const channel$ = new Observable<T>((subscriber: Subscriber<T>) => {
       this.live.add(entry);
       this.send(entry, 'subscribe');
       const inner = this.host.input$.subscribe({
@@ -67,7 +67,8 @@ export class Channels<In, Out> {
         this.live.delete(entry);
         this.send(entry, 'unsubscribe'); // only while CONNECTED; never queued
       };
-    }).pipe(share());
+    });
+    return channel$.pipe(share());
   }
 
   /** CONNECTED: every live channel's subscribe message, before the queue is flushed. */

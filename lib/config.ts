@@ -118,10 +118,11 @@ function flag(name: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function fn<T>(name: string, value: unknown): T | undefined {
+function fn<T extends object>(name: string, value: T | undefined): T | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(value)}`);
-  return value as T;
+  // Typed as a function, but a caller without types may pass anything.
+  if (typeof (value as unknown) !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(value)}`);
+  return value;
 }
 
 function protocolList(value: unknown): string[] | undefined {
@@ -188,14 +189,19 @@ function nodeOnly(o: MachineOptions, platform: Platform): void {
   }
 }
 
+function isCodec(value: unknown): value is Codec<unknown, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const { encode, decode } = value as Record<string, unknown>;
+  return typeof encode === 'function' && typeof decode === 'function';
+}
+
 function codecOf(value: unknown): Codec<unknown, unknown> | undefined {
   if (value === undefined) return undefined;
-  const codec = value as Partial<Codec<unknown, unknown>> | null;
-  if (codec === null || typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+  if (!isCodec(value)) {
     throw new TypeError(`codec must be an object with encode and decode functions (such as json()), got ${describeValue(value)}`);
   }
-  oneOf('codec.format', codec.format, ['binary', 'text'], 'binary');
-  return codec as Codec<unknown, unknown>;
+  oneOf('codec.format', value.format, ['binary', 'text'], 'binary');
+  return value;
 }
 
 function retryDelayOf(value: unknown): number | ((attempt: number) => number) {
@@ -217,13 +223,15 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
   const target = typeof url === 'function' ? (url as UrlProvider) : normalizeUrl(url);
   nodeOnly(o, platform);
   if (o.headers !== undefined && typeof o.headers !== 'function') checkHeaders(o.headers);
-  if (o.tls !== undefined && (o.tls === null || typeof o.tls !== 'object')) {
+  // Typed, but a caller without types may pass anything.
+  const { tls, agent } = o as { tls?: unknown; agent?: unknown };
+  if (tls !== undefined && (tls === null || typeof tls !== 'object')) {
     throw new TypeError(`tls must be an object of TLS settings, got ${describeValue(o.tls)}`);
   }
-  if (o.agent !== undefined && (o.agent === null || typeof o.agent !== 'object')) {
+  if (agent !== undefined && (agent === null || typeof agent !== 'object')) {
     throw new TypeError(`agent must be an http.Agent, got ${describeValue(o.agent)}`);
   }
-  const WebSocket = fn<WebSocketConstructor>('WebSocket', o.WebSocket) ?? platform.WebSocket;
+  const WebSocket = fn('WebSocket', o.WebSocket) ?? platform.WebSocket;
   if (WebSocket === undefined) {
     throw new TypeError('WebSocket: this platform has no WebSocket; pass a constructor as the WebSocket option');
   }

@@ -18,7 +18,9 @@ import { Command, State, type Message, type Sendable, type Status } from './type
 
 const START: Event = { type: 'START' };
 const QUIT: Event = { type: 'COMMAND', command: Command.QUIT };
-const noop = (): void => {};
+function ignore(): void {
+  // A broken online$ leaves the machine as it was, not dead.
+}
 
 /**
  * The running machine behind the public `Machine`: one `scan` of the pure reducer over one stream
@@ -63,8 +65,8 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     this.loop = this.events.observable.pipe(scan((step: Step, event: Event) => transition(step[0], event, policy), SEED)).subscribe(this);
     // online$ before START, so that its current value decides the first state.
     this.online = config.online$?.subscribe({
-      next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online) }),
-      error: noop, // a broken online$ leaves the machine as it was, not dead
+      next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online as unknown) }), // untyped callers: any truthy value
+      error: ignore,
     });
     this.events.next(START);
   }
@@ -175,27 +177,38 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
   private run(effect: Effect): void {
     switch (effect.type) {
       case 'status':
-        return this.status(effect.status);
+        this.status(effect.status);
+        break;
       case 'connect':
-        return this.connect(effect.id);
+        this.connect(effect.id);
+        break;
       case 'handshake':
-        return this.ifCurrent(effect.id)?.handshake();
+        this.ifCurrent(effect.id)?.handshake();
+        break;
       case 'flush':
-        return this.flush(effect.id);
+        this.flush(effect.id);
+        break;
       case 'close':
-        return this.close(effect.id, effect.code);
+        this.close(effect.id, effect.code);
+        break;
       case 'ping':
-        return this.ping(effect.id);
+        this.ping(effect.id);
+        break;
       case 'timer':
-        return this.timers.start(effect.name, effect.id, effect.ms);
+        this.timers.start(effect.name, effect.id, effect.ms);
+        break;
       case 'keepalive':
-        return this.keepalive(effect.id);
+        this.keepalive(effect.id);
+        break;
       case 'cancel':
-        return this.timers.cancel(effect.name);
+        this.timers.cancel(effect.name);
+        break;
       case 'stop':
-        return this.stop();
+        this.stop();
+        break;
     }
   }
+
 
   private ifCurrent(id: number): Attempt | undefined {
     return this.current?.id === id ? this.current : undefined;

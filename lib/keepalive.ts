@@ -129,7 +129,10 @@ class Clock {
   /** One action, scheduled for the earliest due watch; none when there is none. */
   private arm(now: number): void {
     const first = this.heap[0];
-    if (first === undefined) return this.disarm();
+    if (first === undefined) {
+      this.disarm();
+      return;
+    }
     if (first.due >= this.actionAt) return;
     this.disarm();
     this.actionAt = first.due;

@@ -133,10 +133,13 @@ class OutputObserver<Out> implements Observer<Out> {
     this.engine.send(value);
   }
 
-  /** The end of a stream piped into the socket does not stop the machine. */
-  error(): void {}
+  error(): void {
+    // The end of a stream piped into the socket does not stop the machine.
+  }
 
-  complete(): void {}
+  complete(): void {
+    // As error().
+  }
 }
 
 /** `machine.command`: validates, then hands the command to the engine; its end is QUIT. */

@@ -54,8 +54,7 @@ export class Multicast<T> {
     }
     const subscribers = this.subscribers;
     let closed = 0;
-    for (let i = 0; i < subscribers.length; i++) {
-      const subscriber = subscribers[i] as Subscriber<T>;
+    for (const subscriber of subscribers) {
       if (subscriber.closed) closed++;
       else subscriber.next(value);
     }

@@ -65,11 +65,11 @@ export interface Link {
  */
 export interface TlsOptions {
   /** Certificate authorities to trust instead of the system's (PEM). */
-  ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** Client certificate chain (PEM), for mutual TLS. */
-  cert?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  cert?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** Client private key (PEM), for mutual TLS. */
-  key?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  key?: string | Uint8Array | readonly (string | Uint8Array)[];
   /** Passphrase of `key`. */
   passphrase?: string;
   /** Server name for SNI and certificate checks, when it differs from the URL's host. */

@@ -60,7 +60,7 @@ export class Outbox {
   get dropped$(): Observable<Message> {
     if (this.droppedCast === undefined) {
       this.droppedCast = new Multicast<Message>();
-      if (this.disposed) this.droppedCast?.complete();
+      if (this.disposed) this.droppedCast.complete();
     }
     return this.droppedCast.observable;
   }

@@ -1,6 +1,5 @@
 import WebSocket from 'ws';
 import type { Platform } from './platform.js';
-import type { WebSocketConstructor } from './transport.js';
 import { openWeb } from './transport-web.js';
 import { openWs } from './transport-ws.js';
 
@@ -9,7 +8,7 @@ import { openWs } from './transport-ws.js';
  * No default `online$`.
  */
 export const nodePlatform: Platform = {
-  WebSocket: WebSocket as unknown as WebSocketConstructor,
+  WebSocket,
   native: true,
   node: true,
   online$: undefined,

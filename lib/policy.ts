@@ -52,7 +52,7 @@ export class SafePolicy implements Policy {
     const decide = this.config.shouldReconnect;
     if (decide === undefined) return true;
     try {
-      return Boolean(decide(error));
+      return Boolean(decide(error) as unknown); // untyped callers: any truthy value
     } catch (thrown) {
       this.host.report('shouldReconnect', thrown);
       return true;

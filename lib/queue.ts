@@ -41,7 +41,7 @@ export class Queue<T> {
 
   private grow(): void {
     const size = Math.max(4, this.items.length * 2);
-    const next: (T | undefined)[] = new Array(size);
+    const next = new Array<T | undefined>(size);
     for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
     this.items = next;
     this.head = 0;

@@ -1,4 +1,5 @@
 import { Observable, Subscription, type SchedulerLike } from 'rxjs';
+import { describeValue } from './describe.js';
 import { RequestError } from './errors.js';
 import type { Parcel } from './outbox.js';
 import type { Transport } from './transport.js';
@@ -43,7 +44,7 @@ export interface RequestHost<In> {
 export function requestTimeout(options: { timeout?: unknown } | undefined): number {
   const timeout = options?.timeout ?? DEFAULT_REQUEST_TIMEOUT;
   if (typeof timeout !== 'number' || !(timeout > 0)) {
-    throw new RangeError(`request timeout must be a positive number of ms or Infinity, got ${String(timeout)}`);
+    throw new RangeError(`request timeout must be a positive number of ms or Infinity, got ${describeValue(timeout)}`);
   }
   return timeout;
 }

@@ -27,7 +27,7 @@ export class Timers {
 
   start(name: keyof typeof FIRES, id: number, ms: number): void {
     this[name]?.unsubscribe();
-    this[name] = this.scheduler.schedule(fire, ms, { timers: this, name, event: { type: FIRES[name], id } as Event });
+    this[name] = this.scheduler.schedule(fire, ms, { timers: this, name, event: { type: FIRES[name], id } });
   }
 
   /** Watches `activity.seen` for connection `id`: PING_DUE after silence, PONG_TIMEOUT after an unanswered ping. */

@@ -1,12 +1,14 @@
 import type { Config } from './config.js';
-import { CloseError, closedError, connectError, refusedError, tooLargeError } from './errors.js';
+import { CloseError, closedError, connectError, refusedError, tooLargeError, type MachineError } from './errors.js';
 import { asBytes, asText, toMessage } from './message.js';
 import { byteSize } from './stats.js';
 import { ReadyState, type OpenRequest, type Sink, type Transport, type WebSocketLike } from './transport.js';
 import type { Message } from './types.js';
 
 const { OPEN, CLOSED } = ReadyState;
-const noop = (): void => {};
+function ignore(): void {
+  // Nothing to do: this listener exists so that an EventEmitter has one for 'error'.
+}
 
 /**
  * Opens a socket through the standard (WHATWG) WebSocket API: a browser's WebSocket, or any
@@ -87,7 +89,7 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
     ws.removeEventListener('close', onClose);
     ws.removeEventListener('error', onError);
     // `ws` behind this API is an EventEmitter: an 'error' without a listener would throw.
-    ws.addEventListener('error', noop);
+    ws.addEventListener('error', ignore);
   }
 
   function release(code?: number): void {
@@ -104,7 +106,7 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
     }
   }
 
-  function finish(error: Error, code?: number): void {
+  function finish(error: MachineError, code?: number): void {
     if (done) return;
     done = true;
     detach();

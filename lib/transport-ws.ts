@@ -2,7 +2,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import type { Config } from './config.js';
-import { CloseError, closedError, connectError, refusedError, tooLargeError, UpgradeError } from './errors.js';
+import { CloseError, closedError, connectError, refusedError, tooLargeError, UpgradeError, type MachineError } from './errors.js';
 import { ReadyState, type OpenRequest, type Sink, type Transport } from './transport.js';
 import { redactUrl } from './url.js';
 
@@ -10,7 +10,9 @@ const { OPEN, CLOSED } = ReadyState;
 // ws copies its options object per send anyway; sharing these saves one allocation per message.
 const BINARY = { binary: true } as const;
 const TEXT = { binary: false } as const;
-const noop = (): void => {};
+function ignore(): void {
+  // Nothing to do: ws emits 'error' while aborting, and an EventEmitter must have a listener.
+}
 const isSecure = (url: URL): boolean => url.protocol === 'wss:' || url.protocol === 'https:';
 
 /**
@@ -153,7 +155,7 @@ class WsTransport implements Transport {
     else if (ws.readyState !== CLOSED) ws.terminate();
   }
 
-  private finish(error: Error): void {
+  private finish(error: MachineError): void {
     if (this.done) return;
     this.done = true;
     this.detach();
@@ -167,7 +169,7 @@ class WsTransport implements Transport {
     ws.off('redirect', onRedirect);
     this.socket?.off('data', onData);
     // ws emits 'error' while aborting; an EventEmitter without an 'error' listener would throw.
-    ws.on('error', noop);
+    ws.on('error', ignore);
   }
 }
 

@@ -17,8 +17,8 @@ export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as c
 export interface WebSocketLike {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
-  /** The sub-protocol the server chose (`''` for none). */
-  readonly protocol: string;
+  /** The sub-protocol the server chose (`''` for none; some test doubles leave it unset). */
+  readonly protocol?: string;
   /** Bytes accepted by `send()` but not yet on the wire; drives `highWaterMark`. */
   readonly bufferedAmount: number;
   /** Set to `'arraybuffer'` by the machine, so binary messages arrive as ArrayBuffer. */
