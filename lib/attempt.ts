@@ -64,7 +64,8 @@ export class Attempt implements Sink {
         .pipe(take(1))
         .subscribe({
           next: ([u, h]) => this.openSocket(u, h),
-          error: (error: unknown) => this.failLater(new ConnectError(`url or headers provider failed: ${errorText(error)}`, { cause: error })),
+          error: (error: unknown) =>
+            this.failLater(new ConnectError(`url or headers provider failed: ${errorText(error)}`, { cause: error })),
         }),
     );
   }

@@ -104,6 +104,7 @@ function check(spec: unknown): void {
   if (s === null || typeof s !== 'object') throw new TypeError('channel() takes { subscribe?, unsubscribe?, filter }');
   if (typeof s.filter !== 'function') throw new TypeError('channel filter must be a function (message) => boolean');
   for (const name of ['subscribe', 'unsubscribe'] as const) {
-    if (s[name] !== undefined && typeof s[name] !== 'function') throw new TypeError(`channel ${name} must be a function returning the message to send`);
+    if (s[name] !== undefined && typeof s[name] !== 'function')
+      throw new TypeError(`channel ${name} must be a function returning the message to send`);
   }
 }

@@ -209,7 +209,6 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     }
   }
 
-
   private ifCurrent(id: number): Attempt | undefined {
     return this.current?.id === id ? this.current : undefined;
   }

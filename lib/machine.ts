@@ -122,7 +122,6 @@ export class MachineCore<In = Message, Out = Sendable> {
     if (typeof options.match !== 'function') throw new TypeError('request match must be a function (message) => boolean');
     return request<In, R>(this.engine, this.engine.encode(message), options.match, timeout);
   }
-
 }
 
 /** `machine.output`: one small object per machine, its methods on the prototype. */
@@ -150,7 +149,9 @@ class CommandObserver implements Observer<Command> {
     const engine = this.engine;
     if (engine.stopped) return;
     if (!COMMANDS.has(command)) {
-      throw new TypeError(`command must be one of ${[...COMMANDS].join(', ')}, got ${typeof command === 'string' ? `"${command}"` : typeof command}`);
+      throw new TypeError(
+        `command must be one of ${[...COMMANDS].join(', ')}, got ${typeof command === 'string' ? `"${command}"` : typeof command}`,
+      );
     }
     // The frame format applies the moment it is given, not when the loop gets to it: a command
     // given inside a state$ callback waits for the current step, but what is sent next must obey it.

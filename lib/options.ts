@@ -28,8 +28,7 @@ export type UrlProvider = () => string | URL | PromiseLike<string | URL>;
  * ```
  */
 export type HeadersOption =
-  | Readonly<Record<string, string>>
-  | (() => Readonly<Record<string, string>> | PromiseLike<Readonly<Record<string, string>>>);
+  Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | PromiseLike<Readonly<Record<string, string>>>);
 
 /**
  * What the `handshake` function gets: a way to send on the freshly opened socket before anything

@@ -43,7 +43,10 @@ export class SafePolicy implements Policy {
       return backoff(attempt);
     }
     if (typeof delay === 'number' && delay >= 0 && delay <= MAX_TIMER_MS) return delay;
-    this.host.report('retryDelay', new RangeError(`retryDelay(${attempt}) returned ${String(delay)}; expected ms from 0 to ${MAX_TIMER_MS}. Using the default backoff.`));
+    this.host.report(
+      'retryDelay',
+      new RangeError(`retryDelay(${attempt}) returned ${String(delay)}; expected ms from 0 to ${MAX_TIMER_MS}. Using the default backoff.`),
+    );
     return backoff(attempt);
   }
 

@@ -53,7 +53,12 @@ export function requestTimeout(options: { timeout?: unknown } | undefined): numb
  * One request: lazy; on subscription the (already encoded) message is sent or queued, and the first
  * matching value received after it was sent is the reply.
  */
-export function request<In, R extends In>(host: RequestHost<In>, message: Message, match: (value: In) => boolean, timeout: number): Observable<R> {
+export function request<In, R extends In>(
+  host: RequestHost<In>,
+  message: Message,
+  match: (value: In) => boolean,
+  timeout: number,
+): Observable<R> {
   return new Observable<R>((subscriber) => {
     const fail = (reason: RequestError['reason'], text: string): void => subscriber.error(new RequestError(reason, `request ${text}`));
     if (host.stopped) {

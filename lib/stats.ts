@@ -74,7 +74,17 @@ export class Counters {
 
   snapshot(): Stats {
     const { connects, drops, failures, messagesIn, messagesOut, bytesIn, bytesOut, dropped, decodeErrors, rtt, connectedSince } = this;
-    const stats: { -readonly [K in keyof Stats]: Stats[K] } = { connects, drops, failures, messagesIn, messagesOut, bytesIn, bytesOut, dropped, decodeErrors };
+    const stats: { -readonly [K in keyof Stats]: Stats[K] } = {
+      connects,
+      drops,
+      failures,
+      messagesIn,
+      messagesOut,
+      bytesIn,
+      bytesOut,
+      dropped,
+      decodeErrors,
+    };
     if (rtt !== undefined) stats.rtt = rtt;
     if (connectedSince !== undefined) stats.connectedSince = connectedSince;
     return stats;

@@ -48,7 +48,13 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
         message = toMessage(data); // another realm's ArrayBuffer, or a view
       } catch {
         // A Blob would need an asynchronous read, which would reorder messages: refuse it loudly.
-        finish(new CloseError("a binary message arrived in a form that cannot be read at once: the WebSocket must honour binaryType 'arraybuffer'", { code: 1003 }), 1003);
+        finish(
+          new CloseError(
+            "a binary message arrived in a form that cannot be read at once: the WebSocket must honour binaryType 'arraybuffer'",
+            { code: 1003 },
+          ),
+          1003,
+        );
         return;
       }
     }
@@ -78,7 +84,11 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
     const detail = (cause as { message?: unknown } | undefined)?.message;
     finish(
       status === undefined
-        ? connectError(request.url, typeof detail === 'string' && detail !== '' ? `${detail} (code ${code})` : `code ${code}`, { code, reason, cause })
+        ? connectError(request.url, typeof detail === 'string' && detail !== '' ? `${detail} (code ${code})` : `code ${code}`, {
+            code,
+            reason,
+            cause,
+          })
         : refusedError(request.url, Number(status), { code, cause }),
     );
   };

@@ -96,7 +96,9 @@ class WsTransport implements Transport {
   }
 
   closed(code: number, reason: string): void {
-    this.finish(this.isOpen ? closedError(code, reason) : connectError(this.request.url, `closed before it opened (code ${code})`, { code, reason }));
+    this.finish(
+      this.isOpen ? closedError(code, reason) : connectError(this.request.url, `closed before it opened (code ${code})`, { code, reason }),
+    );
   }
 
   errored(error: Error & { code?: string }): void {
@@ -121,7 +123,11 @@ class WsTransport implements Transport {
     const from = new URL(this.request.url);
     const to = new URL(location);
     if (isSecure(from) && !isSecure(to)) {
-      this.finish(new UpgradeError(`refused a redirect from ${redactUrl(this.request.url)} down to unencrypted ${redactUrl(location)}`, { code: 1006 }));
+      this.finish(
+        new UpgradeError(`refused a redirect from ${redactUrl(this.request.url)} down to unencrypted ${redactUrl(location)}`, {
+          code: 1006,
+        }),
+      );
       return;
     }
     if (to.host !== from.host) {
@@ -180,7 +186,10 @@ class WsTransport implements Transport {
 export function openWs(config: Config, request: OpenRequest, sink: Sink): Transport {
   const Ws = config.WebSocket as unknown as typeof WebSocket;
   // Only what differs from ws's defaults: ws keeps these options for the connection's life.
-  const options: WebSocket.ClientOptions = { ...(config.tls as WebSocket.ClientOptions), maxPayload: config.maxMessageSize === Infinity ? 0 : config.maxMessageSize };
+  const options: WebSocket.ClientOptions = {
+    ...(config.tls as WebSocket.ClientOptions),
+    maxPayload: config.maxMessageSize === Infinity ? 0 : config.maxMessageSize,
+  };
   if (request.headers !== undefined) options.headers = request.headers;
   if (config.followRedirects) options.followRedirects = true;
   if (config.agent !== undefined) options.agent = config.agent as WebSocket.ClientOptions['agent'];

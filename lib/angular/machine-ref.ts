@@ -11,17 +11,7 @@ import {
   signal,
   type Signal,
 } from '@angular/core';
-import {
-  BehaviorSubject,
-  Observable,
-  distinctUntilChanged,
-  fromEvent,
-  map,
-  merge,
-  of,
-  switchMap,
-  type Observer,
-} from 'rxjs';
+import { BehaviorSubject, Observable, distinctUntilChanged, fromEvent, map, merge, of, switchMap, type Observer } from 'rxjs';
 import type { Command, Machine, MachineError, MachineOptions, Message, Sendable, State, Status, UrlProvider } from '../index.browser.js';
 
 /**
@@ -112,7 +102,10 @@ function keepOutside(machine: object, outside: Outside): void {
     const method = target[name];
     if (typeof method !== 'function') continue;
     const wrapped = (...args: unknown[]): Observable<unknown> =>
-      subscribeOutside(outside(() => method.apply(machine, args) as Observable<unknown>), outside);
+      subscribeOutside(
+        outside(() => method.apply(machine, args) as Observable<unknown>),
+        outside,
+      );
     Object.defineProperty(machine, name, { value: wrapped, configurable: true, enumerable: false });
   }
 }
