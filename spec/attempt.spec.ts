@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { NEVER, of, throwError } from 'rxjs';
+import WebSocket from 'ws';
 import { TestScheduler } from 'rxjs/testing';
 import { Attempt, type AttemptHost } from '../lib/attempt.js';
 import { resolveOptions } from '../lib/config.js';
@@ -9,14 +10,18 @@ import type { Event } from '../lib/reducer.js';
 import type { OpenRequest, Sink, Transport } from '../lib/transport.js';
 
 /** An attempt on a stub platform that records what it was asked to open; returns its events. */
-function attempt(url: unknown, options: MachineOptions, body: (a: Attempt, opened: OpenRequest[], sinks: Sink[]) => void = () => undefined) {
+function attempt(
+  url: unknown,
+  options: MachineOptions,
+  body: (a: Attempt, opened: OpenRequest[], sinks: Sink[]) => void = () => undefined,
+) {
   const scheduler = new TestScheduler(() => undefined);
   const events: [number, Event][] = [];
   const opened: OpenRequest[] = [];
   const sinks: Sink[] = [];
   const transport: Transport = { send: () => 1, ping: () => true, bufferedAmount: 0, close: () => undefined };
   const platform: Platform = {
-    WebSocket: class {} as never,
+    WebSocket,
     native: true,
     node: true,
     online$: undefined,
@@ -61,7 +66,12 @@ describe('Attempt: one attempt, from the providers to the handshake', function (
 
   it('a provider that throws, or gives a bad value, fails the attempt a tick later, as a socket would', () => {
     for (const [url, headers] of [
-      [() => { throw new Error('no token'); }, undefined],
+      [
+        () => {
+          throw new Error('no token');
+        },
+        undefined,
+      ],
       [() => 'ftp://h/', undefined],
       ['ws://h/', () => ({ c: 3 })],
     ] as const) {
@@ -80,10 +90,16 @@ describe('Attempt: one attempt, from the providers to the handshake', function (
       sinks[0]!.open('v1');
       a.handshake();
     });
-    expect(ok.events.map(([, e]) => e)).to.deep.equal([{ type: 'OPENED', id: 7, protocol: 'v1' }, { type: 'READY', id: 7 }]);
+    expect(ok.events.map(([, e]) => e)).to.deep.equal([
+      { type: 'OPENED', id: 7, protocol: 'v1' },
+      { type: 'READY', id: 7 },
+    ]);
     const bad = attempt('ws://h/', { handshake: () => throwError(() => new Error('denied')) }, (a) => a.handshake());
     const failed = bad.events.map(([, e]) => e)[0];
-    expect(failed?.type === 'FAILED' && [failed.error.name, failed.error.message]).to.deep.equal(['HandshakeError', 'handshake failed: denied']);
+    expect(failed?.type === 'FAILED' && [failed.error.name, failed.error.message]).to.deep.equal([
+      'HandshakeError',
+      'handshake failed: denied',
+    ]);
     const pending = attempt('ws://h/', { handshake: () => NEVER }, (a) => {
       a.handshake();
       a.settle(); // CONNECTED by other means, or given up: the handshake says nothing more

@@ -9,7 +9,7 @@ describe('json()', function () {
   });
 
   it('encodes with JSON.stringify and refuses a value with no JSON form', () => {
-    const codec = json<unknown, unknown>();
+    const codec = json();
     expect(codec.encode({ a: [1, 'x'] })).to.equal('{"a":[1,"x"]}');
     expect(() => codec.encode(undefined)).to.throw(TypeError, /undefined has no JSON form/);
     expect(() => codec.encode(() => 1)).to.throw(TypeError, /function has no JSON form/);

@@ -5,7 +5,16 @@ describe('describe: naming a bad value in an error message', function () {
   this.timeout(2000);
 
   it('kindOf names the kind, across realms by tag', () => {
-    expect([null, undefined, 1, 'x', {}, [], new Map(), () => 1].map(kindOf)).to.deep.equal(['null', 'undefined', 'number', 'string', 'Object', 'Array', 'Map', 'function']);
+    expect([null, undefined, 1, 'x', {}, [], new Map(), () => 1].map(kindOf)).to.deep.equal([
+      'null',
+      'undefined',
+      'number',
+      'string',
+      'Object',
+      'Array',
+      'Map',
+      'function',
+    ]);
   });
 
   it('describeValue shows short primitives, never objects or long strings (they may be secrets)', () => {

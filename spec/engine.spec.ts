@@ -1,7 +1,7 @@
 // The machine's engine in virtual time: codecs on both paths, errors$, status, the counters, and
 // the contract's clarified rows (zero delay, online$ changes, RECONNECT offline, ping cadence).
 import { expect } from 'chai';
-import { BehaviorSubject, config as rxjsConfig } from 'rxjs';
+import { BehaviorSubject, config as rxjsConfig, map, mergeMap } from 'rxjs';
 import {
   CallbackError,
   Command,
@@ -17,31 +17,45 @@ import {
 } from '../lib/index.js';
 import { framesOf, virtual } from './support/virtual.js';
 
-type Tick = { symbol: string; price: number };
-type Cmd = { op: string; symbol?: string };
+interface Tick {
+  symbol: string;
+  price: number;
+}
+interface Cmd {
+  op: string;
+  symbol?: string;
+}
 
 describe('engine: codec', function () {
   this.timeout(5000);
 
   it('output.next encodes at once: a queued message is already encoded and later changes do not show', () => {
-    const { server } = virtual<Tick, Cmd>({ codec: json<Tick, Cmd>() }, ({ machine, server, at }) => {
-      server.answer = 'manual';
-      const order: Cmd = { op: 'buy', symbol: 'ACME' };
-      machine.output.next(order);
-      order.symbol = 'CHANGED';
-      at(10, () => server.lastConnection.accept());
-    }, 50);
+    const { server } = virtual<Tick, Cmd>(
+      { codec: json<Tick, Cmd>() },
+      ({ machine, server, at }) => {
+        server.answer = 'manual';
+        const order: Cmd = { op: 'buy', symbol: 'ACME' };
+        machine.output.next(order);
+        order.symbol = 'CHANGED';
+        at(10, () => server.lastConnection.accept());
+      },
+      50,
+    );
     expect(framesOf(server.connections[0]!)).to.deep.equal(['t:{"op":"buy","symbol":"ACME"}']);
   });
 
   it('dropped$ emits what the queue gave up, encoded', () => {
     const dropped: Message[] = [];
-    virtual<Tick, Cmd>({ codec: json<Tick, Cmd>(), maxQueue: 1 }, ({ machine, server }) => {
-      server.answer = 'manual';
-      machine.dropped$.subscribe((m) => dropped.push(m));
-      machine.output.next({ op: 'a' });
-      machine.output.next({ op: 'b' });
-    }, 50);
+    virtual<Tick, Cmd>(
+      { codec: json<Tick, Cmd>(), maxQueue: 1 },
+      ({ machine, server }) => {
+        server.answer = 'manual';
+        machine.dropped$.subscribe((m) => dropped.push(m));
+        machine.output.next({ op: 'a' });
+        machine.output.next({ op: 'b' });
+      },
+      50,
+    );
     // 'a' on overflow, 'b' still queued at the stop: nothing is lost silently.
     expect(dropped).to.deep.equal(['{"op":"a"}', '{"op":"b"}']);
   });
@@ -57,17 +71,21 @@ describe('engine: codec', function () {
       format: 'text',
     };
     let thrown: unknown;
-    const { server } = virtual<Message, number>({ codec }, ({ machine, server, at }) => {
-      server.answer = 'manual';
-      machine.output.next(1);
-      try {
-        machine.output.next(-1);
-      } catch (error) {
-        thrown = error;
-      }
-      machine.output.next(2);
-      at(10, () => server.lastConnection.accept());
-    }, 50);
+    const { server } = virtual<Message, number>(
+      { codec },
+      ({ machine, server, at }) => {
+        server.answer = 'manual';
+        machine.output.next(1);
+        try {
+          machine.output.next(-1);
+        } catch (error) {
+          thrown = error;
+        }
+        machine.output.next(2);
+        at(10, () => server.lastConnection.accept());
+      },
+      50,
+    );
     expect(thrown).to.be.instanceOf(TypeError).with.property('cause', refusal);
     expect((thrown as Error).message).to.match(/codec refused/);
     expect(framesOf(server.connections[0]!)).to.deep.equal(['t:1', 't:2']);
@@ -78,12 +96,16 @@ describe('engine: codec', function () {
     const codec: Codec<Tick, Cmd> = { ...json<Tick, Cmd>(), decode: (m) => (decodes++, json<Tick, Cmd>().decode(m)) };
     const a: Tick[] = [];
     const b: Tick[] = [];
-    virtual({ codec }, ({ machine, server, at }) => {
-      machine.input$.subscribe((t) => a.push(t));
-      machine.input$.subscribe((t) => b.push(t));
-      at(5, () => server.lastConnection.send('{"symbol":"ACME","price":1}'));
-      at(6, () => server.lastConnection.send(new TextEncoder().encode('{"symbol":"ACME","price":2}')));
-    }, 50);
+    virtual(
+      { codec },
+      ({ machine, server, at }) => {
+        machine.input$.subscribe((t) => a.push(t));
+        machine.input$.subscribe((t) => b.push(t));
+        at(5, () => server.lastConnection.send('{"symbol":"ACME","price":1}'));
+        at(6, () => server.lastConnection.send(new TextEncoder().encode('{"symbol":"ACME","price":2}')));
+      },
+      50,
+    );
     expect(a.map((t) => t.price)).to.deep.equal([1, 2]);
     expect(b).to.deep.equal(a);
     expect(decodes).to.equal(2);
@@ -92,12 +114,16 @@ describe('engine: codec', function () {
   it('a message that fails to decode is not emitted: a DecodeError with the raw message goes to errors$, and the machine goes on', () => {
     const got: Tick[] = [];
     const errors: MachineError[] = [];
-    const world = virtual({ codec: json<Tick, Cmd>() }, ({ machine, server, at }) => {
-      machine.input$.subscribe((t) => got.push(t));
-      machine.errors$.subscribe((e) => errors.push(e));
-      at(5, () => server.lastConnection.send('{broken'));
-      at(6, () => server.lastConnection.send('{"symbol":"X","price":3}'));
-    }, 50);
+    const world = virtual(
+      { codec: json<Tick, Cmd>() },
+      ({ machine, server, at }) => {
+        machine.input$.subscribe((t) => got.push(t));
+        machine.errors$.subscribe((e) => errors.push(e));
+        at(5, () => server.lastConnection.send('{broken'));
+        at(6, () => server.lastConnection.send('{"symbol":"X","price":3}'));
+      },
+      50,
+    );
     expect(got).to.deep.equal([{ symbol: 'X', price: 3 }]);
     expect(errors).to.have.length(1);
     expect(errors[0]).to.be.instanceOf(DecodeError).and.include({ name: 'DecodeError', data: '{broken' });
@@ -108,19 +134,30 @@ describe('engine: codec', function () {
   it('the codec format decides the frame type unless the format option is given; the heartbeat never goes through the codec', () => {
     const asText = virtual({ codec: json() }, ({ machine }) => machine.output.next({ a: 1 }), 20);
     expect(framesOf(asText.server.connections[0]!)).to.deep.equal(['t:{"a":1}']);
-    const asBinary = virtual({ codec: json(), format: 'binary', heartbeat: 'hb', pingInterval: 30, pongTimeout: 100 }, ({ machine }) => {
-      machine.output.next({ a: 1 });
-    }, 40);
-    expect(framesOf(asBinary.server.connections[0]!)).to.deep.equal([`b:${[...new TextEncoder().encode('{"a":1}')].join(',')}`, `b:${[...new TextEncoder().encode('hb')].join(',')}`]);
+    const asBinary = virtual(
+      { codec: json(), format: 'binary', heartbeat: 'hb', pingInterval: 30, pongTimeout: 100 },
+      ({ machine }) => {
+        machine.output.next({ a: 1 });
+      },
+      40,
+    );
+    expect(framesOf(asBinary.server.connections[0]!)).to.deep.equal([
+      `b:${[...new TextEncoder().encode('{"a":1}')].join(',')}`,
+      `b:${[...new TextEncoder().encode('hb')].join(',')}`,
+    ]);
   });
 
   it('without a codec nothing changes: raw messages both ways', () => {
     const got: Message[] = [];
-    const { server } = virtual({}, ({ machine, server, at }) => {
-      machine.input$.subscribe((m) => got.push(m));
-      machine.output.next('x');
-      at(5, () => server.lastConnection.send('{not json'));
-    }, 20);
+    const { server } = virtual(
+      {},
+      ({ machine, server, at }) => {
+        machine.input$.subscribe((m) => got.push(m));
+        machine.output.next('x');
+        at(5, () => server.lastConnection.send('{not json'));
+      },
+      20,
+    );
     expect(got).to.deep.equal(['{not json']);
     expect(framesOf(server.connections[0]!)).to.deep.equal(['b:120']);
   });
@@ -141,10 +178,18 @@ describe('engine: errors$', function () {
   it('a retryDelay that throws: CallbackError naming it on errors$, the default backoff used, nothing unhandled', () => {
     const boom = new Error('boom');
     const errors: MachineError[] = [];
-    const world = virtual({ retryDelay: () => { throw boom; } }, ({ machine, server }) => {
-      server.answer = 'refuse';
-      machine.errors$.subscribe((e) => errors.push(e));
-    }, 10);
+    const world = virtual(
+      {
+        retryDelay: () => {
+          throw boom;
+        },
+      },
+      ({ machine, server }) => {
+        server.answer = 'refuse';
+        machine.errors$.subscribe((e) => errors.push(e));
+      },
+      10,
+    );
     expect(errors[0]).to.be.instanceOf(CallbackError).and.include({ name: 'CallbackError', option: 'retryDelay', cause: boom });
     const waiting = world.statuses.find(([, s]) => s.startsWith('WAITING'));
     const delay = Number(waiting?.[1].split(' ')[2]);
@@ -155,10 +200,14 @@ describe('engine: errors$', function () {
   it('a retryDelay that returns NaN or a negative number is reported and replaced by the default', () => {
     for (const bad of [Number.NaN, -5, 'soon']) {
       const errors: MachineError[] = [];
-      virtual({ retryDelay: () => bad as number }, ({ machine, server }) => {
-        server.answer = 'refuse';
-        machine.errors$.subscribe((e) => errors.push(e));
-      }, 10);
+      virtual(
+        { retryDelay: () => bad as number },
+        ({ machine, server }) => {
+          server.answer = 'refuse';
+          machine.errors$.subscribe((e) => errors.push(e));
+        },
+        10,
+      );
       expect(errors[0], String(bad)).to.be.instanceOf(CallbackError).and.include({ option: 'retryDelay' });
       expect((errors[0] as CallbackError).cause).to.be.instanceOf(RangeError);
     }
@@ -168,22 +217,39 @@ describe('engine: errors$', function () {
   it('a shouldReconnect that throws is read as true and reported', () => {
     const boom = new Error('nope');
     const errors: MachineError[] = [];
-    const world = virtual({ shouldReconnect: () => { throw boom; } }, ({ machine, server }) => {
-      server.answer = 'refuse';
-      machine.errors$.subscribe((e) => errors.push(e));
-    }, 150);
+    const world = virtual(
+      {
+        shouldReconnect: () => {
+          throw boom;
+        },
+      },
+      ({ machine, server }) => {
+        server.answer = 'refuse';
+        machine.errors$.subscribe((e) => errors.push(e));
+      },
+      150,
+    );
     expect(errors[0]).to.include({ option: 'shouldReconnect', cause: boom });
-    expect(world.statuses.map(([t, s]) => `${t} ${s}`).slice(0, 4)).to.deep.equal(['0 CONNECTING 0', '0 DISCONNECTED ConnectError', '0 WAITING 1 100', '100 CONNECTING 1']);
+    expect(world.statuses.map(([t, s]) => `${t} ${s}`).slice(0, 4)).to.deep.equal([
+      '0 CONNECTING 0',
+      '0 DISCONNECTED ConnectError',
+      '0 WAITING 1 100',
+      '100 CONNECTING 1',
+    ]);
     expect(unhandled).to.deep.equal([]);
   });
 
   it('never errors, and completes when the machine stops (at once for a late subscriber)', () => {
     const events: string[] = [];
     let machine: Machine | undefined;
-    virtual({}, (world) => {
-      machine = world.machine;
-      world.machine.errors$.subscribe({ error: () => events.push('error'), complete: () => events.push('complete') });
-    }, 10);
+    virtual(
+      {},
+      (world) => {
+        machine = world.machine;
+        world.machine.errors$.subscribe({ error: () => events.push('error'), complete: () => events.push('complete') });
+      },
+      10,
+    );
     expect(events).to.deep.equal(['complete']);
     machine?.errors$.subscribe({ complete: () => events.push('late complete') });
     expect(events).to.deep.equal(['complete', 'late complete']);
@@ -195,14 +261,18 @@ describe('engine: status', function () {
 
   it('machine.status is the current status, synchronously: the value state$ replays', () => {
     const seen: Status[] = [];
-    virtual({}, ({ machine, at }) => {
-      seen.push(machine.status);
-      at(5, () => seen.push(machine.status));
-      at(20, () => {
-        machine.command.next(Command.QUIT);
+    virtual(
+      {},
+      ({ machine, at }) => {
         seen.push(machine.status);
-      });
-    }, 30);
+        at(5, () => seen.push(machine.status));
+        at(20, () => {
+          machine.command.next(Command.QUIT);
+          seen.push(machine.status);
+        });
+      },
+      30,
+    );
     expect(seen).to.deep.equal([{ state: 'CONNECTING', attempt: 0 }, { state: 'CONNECTED', protocol: '' }, { state: 'DISCONNECTED' }]);
   });
 
@@ -216,7 +286,7 @@ describe('engine: status', function () {
       const protocol: string = s.protocol;
       // @ts-expect-error: a CONNECTED status has no attempt
       const attempt: number = s.attempt;
-      expect([protocol, attempt]).to.exist;
+      expect([protocol, attempt]).to.have.length(2);
     }
     if (s.state === State.DISCONNECTED && s.error) {
       const name: string = s.error.name;
@@ -230,16 +300,20 @@ describe('engine: stats()', function () {
 
   it('counts connects, drops (RECONNECT included), failures, and stamps connectedSince', () => {
     const snaps: Stats[] = [];
-    virtual({ minUptime: 0 }, ({ machine, server, at }) => {
-      at(10, () => snaps.push(machine.stats()));
-      at(20, () => server.lastConnection.drop()); // a drop → reconnect at once
-      at(30, () => machine.command.next(Command.RECONNECT)); // a drop too
-      at(40, () => {
-        server.answer = 'refuse';
-        server.lastConnection.drop();
-      });
-      at(45, () => snaps.push(machine.stats()));
-    }, 50);
+    virtual(
+      { minUptime: 0 },
+      ({ machine, server, at }) => {
+        at(10, () => snaps.push(machine.stats()));
+        at(20, () => server.lastConnection.drop()); // a drop → reconnect at once
+        at(30, () => machine.command.next(Command.RECONNECT)); // a drop too
+        at(40, () => {
+          server.answer = 'refuse';
+          server.lastConnection.drop();
+        });
+        at(45, () => snaps.push(machine.stats()));
+      },
+      50,
+    );
     expect(snaps[0]).to.include({ connects: 1, drops: 0, failures: 0, connectedSince: 0 });
     expect(snaps[1]).to.include({ connects: 3, drops: 3, failures: 1 });
     expect(snaps[1]).to.not.have.property('connectedSince');
@@ -247,24 +321,35 @@ describe('engine: stats()', function () {
 
   it('counts messages and UTF-8 payload bytes both ways, decode failures, and what was dropped; not heartbeats', () => {
     let stats: Stats | undefined;
-    virtual({ codec: json(), maxQueue: 1, heartbeat: 'hb', pingInterval: 15, pongTimeout: 100 }, ({ machine, server, at }) => {
-      server.answer = 'manual';
-      machine.output.next('queued-then-dropped');
-      machine.output.next('é'); // '"é"': 4 bytes
-      at(5, () => server.lastConnection.accept());
-      at(6, () => server.lastConnection.send('{"a":"é"}')); // 10 bytes
-      at(7, () => server.lastConnection.send('{bad')); // 4 bytes
-      at(40, () => (stats = machine.stats()));
-    }, 50);
+    virtual(
+      { codec: json(), maxQueue: 1, heartbeat: 'hb', pingInterval: 15, pongTimeout: 100 },
+      ({ machine, server, at }) => {
+        server.answer = 'manual';
+        machine.output.next('queued-then-dropped');
+        machine.output.next('é'); // '"é"': 4 bytes
+        at(5, () => server.lastConnection.accept());
+        at(6, () => server.lastConnection.send('{"a":"é"}')); // 10 bytes
+        at(7, () => server.lastConnection.send('{bad')); // 4 bytes
+        at(40, () => (stats = machine.stats()));
+      },
+      50,
+    );
     expect(stats).to.include({ messagesOut: 1, bytesOut: 4, messagesIn: 2, bytesIn: 14, decodeErrors: 1, dropped: 1 });
   });
 
   it('rtt where pings are heartbeats: from the heartbeat to the next message, on the scheduler clock', () => {
     let stats: Stats | undefined;
-    virtual({ heartbeat: 'hb', pingInterval: 100, pongTimeout: 50 }, ({ machine, server }) => {
-      server.connection$.subscribe((c) => c.received$.subscribe(() => server.scheduler.schedule(() => c.send('pong'), 7)));
-      machine.input$.subscribe(() => (stats = machine.stats()));
-    }, 150);
+    virtual(
+      { heartbeat: 'hb', pingInterval: 100, pongTimeout: 50 },
+      ({ machine, server }) => {
+        // The server answers every frame (here: the heartbeat) 7 ms later.
+        server.connection$
+          .pipe(mergeMap((c) => c.received$.pipe(map(() => c))))
+          .subscribe((c) => server.scheduler.schedule(() => c.send('pong'), 7));
+        machine.input$.subscribe(() => (stats = machine.stats()));
+      },
+      150,
+    );
     expect(stats?.rtt).to.equal(7);
   });
 });
@@ -273,10 +358,14 @@ describe('engine: the contract’s clarified rows, in virtual time', function ()
   this.timeout(5000);
 
   it('a retryDelay of 0 costs no timer tick: WAITING and CONNECTING at the same instant', () => {
-    const world = virtual({ retryDelay: 0 }, ({ server, at }) => {
-      server.answer = 'refuse';
-      at(0, () => (server.answer = 'accept'));
-    }, 20);
+    const world = virtual(
+      { retryDelay: 0 },
+      ({ server, at }) => {
+        server.answer = 'refuse';
+        at(0, () => (server.answer = 'accept'));
+      },
+      20,
+    );
     expect(world.statuses.slice(0, 5)).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'DISCONNECTED ConnectError'],
@@ -288,15 +377,19 @@ describe('engine: the contract’s clarified rows, in virtual time', function ()
 
   it('only a change of online$ to true cuts a wait short; a repeated true changes nothing', () => {
     const online$ = new BehaviorSubject(true);
-    const world = virtual({ online$, retryDelay: 1000 }, ({ server, at }) => {
-      server.answer = 'refuse';
-      at(10, () => online$.next(true));
-      at(20, () => online$.next(false));
-      at(30, () => {
-        server.answer = 'accept';
-        online$.next(true);
-      });
-    }, 40);
+    const world = virtual(
+      { online$, retryDelay: 1000 },
+      ({ server, at }) => {
+        server.answer = 'refuse';
+        at(10, () => online$.next(true));
+        at(20, () => online$.next(false));
+        at(30, () => {
+          server.answer = 'accept';
+          online$.next(true);
+        });
+      },
+      40,
+    );
     expect(world.statuses).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'DISCONNECTED ConnectError'],
@@ -310,16 +403,20 @@ describe('engine: the contract’s clarified rows, in virtual time', function ()
 
   it('RECONNECT while offline does nothing, in WAITING and in CONNECTED; RECONNECT in WAITING tries at once', () => {
     const online$ = new BehaviorSubject(true);
-    const world = virtual({ online$, retryDelay: 1000 }, ({ machine, server, at }) => {
-      at(5, () => online$.next(false));
-      at(10, () => machine.command.next(Command.RECONNECT)); // CONNECTED, offline: nothing
-      at(15, () => {
-        online$.next(true);
-        server.answer = 'refuse';
-        server.lastConnection.drop();
-      });
-      at(20, () => machine.command.next(Command.RECONNECT)); // WAITING, online: at once
-    }, 30);
+    const world = virtual(
+      { online$, retryDelay: 1000 },
+      ({ machine, server, at }) => {
+        at(5, () => online$.next(false));
+        at(10, () => machine.command.next(Command.RECONNECT)); // CONNECTED, offline: nothing
+        at(15, () => {
+          online$.next(true);
+          server.answer = 'refuse';
+          server.lastConnection.drop();
+        });
+        at(20, () => machine.command.next(Command.RECONNECT)); // WAITING, online: at once
+      },
+      30,
+    );
     expect(world.statuses).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'CONNECTED ""'],

@@ -11,11 +11,15 @@ describe('errors: the words both transports use', function () {
   });
 
   it('a message over maxMessageSize is a 1009 close', () => {
-    expect(tooLargeError(10)).to.include({ code: 1009 }).and.have.property('message', 'a message was larger than maxMessageSize (10 bytes)');
+    expect(tooLargeError(10))
+      .to.include({ code: 1009 })
+      .and.have.property('message', 'a message was larger than maxMessageSize (10 bytes)');
   });
 
   it('a refused upgrade names the status, and a redirect hints at followRedirects', () => {
-    expect(refusedError('ws://h/?token=s3cret', 503).message).to.equal('server refused the WebSocket upgrade of ws://h/?token=*** with HTTP 503');
+    expect(refusedError('ws://h/?token=s3cret', 503).message).to.equal(
+      'server refused the WebSocket upgrade of ws://h/?token=*** with HTTP 503',
+    );
     expect(refusedError('ws://h/', 302)).to.be.instanceOf(UpgradeError).and.include({ status: 302 });
     expect(refusedError('ws://h/', 301).message).to.match(/set followRedirects: true/);
   });
@@ -24,6 +28,8 @@ describe('errors: the words both transports use', function () {
     const e = connectError('wss://127.0.0.1:1/', 'write EPROTO 40A8…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number');
     expect(e).to.be.instanceOf(ConnectError);
     expect(e.message).to.match(/^could not connect to wss:\/\/127.0.0.1:1\/: the server does not speak TLS; use ws:\/\//);
-    expect(connectError('ws://127.0.0.1:1/', 'connect ECONNREFUSED').message).to.equal('could not connect to ws://127.0.0.1:1/: connect ECONNREFUSED');
+    expect(connectError('ws://127.0.0.1:1/', 'connect ECONNREFUSED').message).to.equal(
+      'could not connect to ws://127.0.0.1:1/: connect ECONNREFUSED',
+    );
   });
 });

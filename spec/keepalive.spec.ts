@@ -88,10 +88,14 @@ describe('keepAlive', function () {
           const token = {};
           live.add(token);
           most = Math.max(most, live.size);
-          const action = scheduler.schedule(function (this: SchedulerAction<unknown>, st?: unknown) {
-            live.delete(token);
-            work.call(this, st);
-          }, delay, state);
+          const action = scheduler.schedule(
+            function (this: SchedulerAction<unknown>, st?: unknown) {
+              live.delete(token);
+              work.call(this, st);
+            },
+            delay,
+            state,
+          );
           const unsubscribe = action.unsubscribe.bind(action);
           action.unsubscribe = () => {
             live.delete(token);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { backoff } from '../lib/backoff.js';
 import { resolveOptions } from '../lib/config.js';
 import type { MachineOptions } from '../lib/options.js';
+import WebSocket from 'ws';
 import { SafePolicy } from '../lib/policy.js';
 import { nodePlatform } from '../lib/platform-node.js';
 
@@ -23,8 +24,18 @@ describe('SafePolicy: user callbacks made total', function () {
 
   it('a retryDelay that throws or answers out of range is reported and replaced by the default', () => {
     const boom = new Error('boom');
-    for (const [given, cause] of [[() => { throw boom; }, boom], [() => Number.NaN, RangeError], [() => -1, RangeError], [() => 2 ** 31, RangeError]] as const) {
-      const { policy: p, reports } = policy({ retryDelay: given as (n: number) => number });
+    for (const [given, cause] of [
+      [
+        () => {
+          throw boom;
+        },
+        boom,
+      ],
+      [() => Number.NaN, RangeError],
+      [() => -1, RangeError],
+      [() => 2 ** 31, RangeError],
+    ] as const) {
+      const { policy: p, reports } = policy({ retryDelay: given });
       expect(p.retryDelay(1)).to.be.within(500, 1000);
       expect(reports).to.have.length(1);
       expect(reports[0]?.[0]).to.equal('retryDelay');
@@ -35,7 +46,11 @@ describe('SafePolicy: user callbacks made total', function () {
 
   it('shouldReconnect: absent is true, a throw is reported and read as true, a truthy answer counts', () => {
     expect(policy({}).policy.shouldReconnect(new Error('x'))).to.equal(true);
-    const throwing = policy({ shouldReconnect: () => { throw new Error('nope'); } });
+    const throwing = policy({
+      shouldReconnect: () => {
+        throw new Error('nope');
+      },
+    });
     expect(throwing.policy.shouldReconnect(new Error('x'))).to.equal(true);
     expect(throwing.reports.map(([o]) => o)).to.deep.equal(['shouldReconnect']);
     expect(policy({ shouldReconnect: () => false }).policy.shouldReconnect(new Error('x'))).to.equal(false);
@@ -44,7 +59,7 @@ describe('SafePolicy: user callbacks made total', function () {
   it('keep-alive is on with native pings, or with a heartbeat on the standard API; off with pingInterval 0', () => {
     expect(policy({}).policy.keepAlive).to.equal(true);
     expect(policy({ pingInterval: 0 }).policy.keepAlive).to.equal(false);
-    const Ws = class {} as never;
+    const Ws = WebSocket as never;
     expect(policy({ WebSocket: Ws }).policy.keepAlive).to.equal(false);
     expect(policy({ WebSocket: Ws, heartbeat: 'hb' }).policy.keepAlive).to.equal(true);
   });

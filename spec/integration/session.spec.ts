@@ -7,7 +7,12 @@ import { expect } from 'chai';
 import { Command, Machine, json } from '../../lib/index.js';
 import { frameLine, nextState, until, useCleanup, wsServer, type OnConnection, type TestServer } from './helpers.js';
 
-type Msg = { ch?: string; op?: string; id?: number; v?: number };
+interface Msg {
+  ch?: string;
+  op?: string;
+  id?: number;
+  v?: number;
+}
 
 /** A pub/sub server: on `{op:'sub',ch}` it sends `{ch, v}` for that channel; on `{op:'req',id}` it answers `{id}`. */
 const pubsub: OnConnection = ({ socket }) => {
@@ -36,7 +41,9 @@ describe('integration: channels, requests and stats over real sockets', function
     const first = await wsServer(pubsub);
     const machine = machineOn(first);
     const got: number[] = [];
-    machine.channel({ subscribe: () => ({ op: 'sub', ch: 'prices' }), filter: (m) => m.ch === 'prices' }).subscribe((m) => got.push(m.v ?? -1));
+    machine
+      .channel({ subscribe: () => ({ op: 'sub', ch: 'prices' }), filter: (m) => m.ch === 'prices' })
+      .subscribe((m) => got.push(m.v ?? -1));
     await until(() => got.length === 1, 3000, 'the first value');
     const port = first.port;
     await first.close();

@@ -25,7 +25,7 @@ export interface VirtualWorld<In, Out> {
   /** `[time, label]` of every status so far. */
   readonly statuses: [number, string][];
   /** Runs `fn` at virtual time `ms`. */
-  at(ms: number, fn: () => void): void;
+  readonly at: (ms: number, fn: () => void) => void;
 }
 
 /**
