@@ -1,5 +1,8 @@
 import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 
+/** How late a clock may run before a deadline is looked at once more (see `Watch.check`). */
+const LATE_MS = 20;
+
 /** What the watch reports: time for a ping, or a ping that went unanswered. */
 export type KeepAliveSignal = 'PING_DUE' | 'PONG_TIMEOUT';
 
@@ -17,6 +20,8 @@ class Watch {
   index = -1;
   /** Unsubscribed by its owner: nothing more is reported, even what was already due. */
   cancelled = false;
+  /** The deadline passed on a late clock and was given one more turn. */
+  private lookedAgain = false;
   /** `seen` when the unanswered ping went out (NaN: no ping outstanding). */
   private pingedSeen = Number.NaN;
   private pingedAt = 0;
@@ -49,9 +54,16 @@ class Watch {
       // that comes meanwhile starts the next silence, and its ping is due `interval` after it.
       const left = this.pingedAt + this.timeout - now;
       if (left > 0) return now + Math.min(left, this.interval);
+      // A clock that ran late (a busy event loop) may run before the socket reads the answer that
+      // is already there: look once more on the next turn, after I/O, before calling it dead.
+      if (now - this.due > LATE_MS && !this.lookedAgain) {
+        this.lookedAgain = true;
+        return now + 1;
+      }
       this.clock.report(this, 'PONG_TIMEOUT');
       return undefined;
     }
+    this.lookedAgain = false;
     const idle = now - seen;
     if (idle < this.interval) return now + this.interval - idle;
     this.pingedSeen = seen;

@@ -120,6 +120,26 @@ describe('keepAlive', function () {
     expect(got.slice(4)).to.deep.equal(['other 10 PING_DUE', 'other 20 PONG_TIMEOUT']);
   });
 
+  it('a deadline met on a late clock gets one more turn, so an answer already waiting is read first', () => {
+    // A clock that runs 30 ms late from t=139 on, as a busy event loop would.
+    function run(answerAt: number | undefined): string[] {
+      const scheduler = new TestScheduler(() => undefined);
+      const got: string[] = [];
+      scheduler.run(() => {
+        let skew = 0;
+        const late = { now: () => scheduler.now() + skew, schedule: scheduler.schedule.bind(scheduler) };
+        const activity = { seen: 0 };
+        scheduler.schedule(() => (skew = 30), 139);
+        if (answerAt !== undefined) scheduler.schedule(() => (activity.seen = late.now()), answerAt);
+        const watch = keepAlive(activity, 100, 40, late, (signal) => got.push(`${scheduler.now()} ${signal}`));
+        scheduler.schedule(() => watch.unsubscribe(), 200);
+      });
+      return got;
+    }
+    expect(run(141)).to.deep.equal(['100 PING_DUE']); // the answer read on the extra turn
+    expect(run(undefined)).to.deep.equal(['100 PING_DUE', '141 PONG_TIMEOUT']); // none: dead, one turn later
+  });
+
   it('creates no timer per frame: a busy connection is checked once per interval', () => {
     const scheduler = new TestScheduler(() => undefined);
     let checks = 0;
