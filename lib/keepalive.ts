@@ -36,8 +36,10 @@ export function keepAlive(
     }
     pingedSeen = seen;
     pingedAt = now;
-    // Re-armed before reporting: the report sends the ping, and the deadline runs from here.
-    this.schedule(undefined, timeout);
+    // Re-armed before reporting: the report sends the ping, and the deadline runs from here. Checked
+    // again no later than `interval` ms on: when the answer comes before that, the next ping is due
+    // `interval` ms after the answer, which a check at `timeout` (when longer) would miss.
+    this.schedule(undefined, Math.min(timeout, interval));
     report('PING_DUE');
   }, interval);
 }

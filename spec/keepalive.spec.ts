@@ -40,6 +40,14 @@ describe('keepAlive', function () {
     ]);
   });
 
+  it('with pongTimeout longer than pingInterval, the next ping still comes interval ms after the answer', () => {
+    expect(watch([130], 1000, 100, 300)).to.deep.equal([
+      [100, 'PING_DUE'],
+      [230, 'PING_DUE'],
+      [530, 'PONG_TIMEOUT'],
+    ]);
+  });
+
   it('creates no timer per frame: a busy connection is checked once per interval', () => {
     const scheduler = new TestScheduler(() => undefined);
     let checks = 0;
