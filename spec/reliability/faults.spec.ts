@@ -5,8 +5,11 @@ import { Command, ConnectError, ConnectTimeoutError, Machine, PongTimeoutError, 
 import { pick, prng, record, serve, tick, until, type Served } from './helpers.js';
 import { FaultProxy } from './proxy.js';
 
-/** Scheduling slack allowed past a keep-alive deadline ("plus one tick") on a busy 2-core box. */
-const TICK_MS = 30;
+/**
+ * Lateness allowed past a keep-alive deadline on real sockets: generous, for a loaded 2-core box
+ * (the exact deadline is pinned in virtual time in spec/machine.spec.ts); the lower bound is exact.
+ */
+const TICK_MS = 1000;
 const report = (line: string): void => {
   if (process.env.WS_MACHINE_REPORT) console.log(`      [reliability] ${line}`);
 };
@@ -51,7 +54,7 @@ describe('reliability: faults injected by a TCP proxy', function () {
       await tick(20 + Math.floor(random() * 450));
       proxy.blackhole(link);
       const from = log.all.length;
-      await until(() => log.all.slice(from).some((s) => s.state === State.DISCONNECTED), 2000, 'DISCONNECTED');
+      await until(() => log.all.slice(from).some((s) => s.state === State.DISCONNECTED), 5000, 'DISCONNECTED');
       const i = log.all.findIndex((s, j) => j >= from && s.state === State.DISCONNECTED);
       expect(log.all[i]?.error).to.be.instanceOf(PongTimeoutError);
       // The last frame the client got is the last one the proxy wrote to it (it arrives a little later).
