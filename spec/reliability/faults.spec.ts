@@ -46,7 +46,7 @@ describe('reliability: faults injected by a TCP proxy', function () {
     const random = prng(7);
     const elapsed: number[] = [];
     for (let round = 0; round < 3; round++) {
-      await until(() => log.last()?.state === State.CONNECTED, 3000, 'CONNECTED');
+      await until(() => log.last()?.state === State.CONNECTED, 5000, 'CONNECTED');
       const [link] = proxy.linksTo('/half-open');
       expect(link, 'the proxied link').to.not.equal(undefined);
       if (link === undefined) return;
@@ -131,7 +131,7 @@ describe('reliability: faults injected by a TCP proxy', function () {
     try {
       // A fault is only ever injected once the queue is delivered: a queued message flushed onto a
       // socket that dies at once would be a message in flight, which nothing can promise.
-      await until(() => connected && pendingQueued.size === 0, 3000, 'first CONNECTED');
+      await until(() => connected && pendingQueued.size === 0, 5000, 'first CONNECTED');
       for (let i = 0; i < 100; i++) {
         const fault = pick(random, FAULTS);
         injected[fault] = (injected[fault] ?? 0) + 1;
@@ -197,7 +197,7 @@ describe('reliability: faults injected by a TCP proxy', function () {
       clearInterval(ticker);
     }
     const lastSent = seq;
-    await until(() => received.includes(lastSent), 2000, 'the last message, sent on a healthy connection');
+    await until(() => received.includes(lastSent), 5000, 'the last message, sent on a healthy connection');
 
     const got = new Set(received);
     const lost = queued.filter((n) => !got.has(n));
