@@ -60,7 +60,8 @@ describe('reliability: faults injected by a TCP proxy', function () {
       // The last frame the client got is the last one the proxy wrote to it (it arrives a little later).
       const took = (log.times[i] ?? 0) - link.lastDownAt;
       elapsed.push(Math.round(took));
-      expect(took).to.be.at.least(pingInterval + pongTimeout - 2);
+      // Less up to 50 ms: Node sets timers against the loop's clock, which lags on a loaded machine.
+      expect(took).to.be.at.least(pingInterval + pongTimeout - 50);
       expect(took).to.be.at.most(pingInterval + pongTimeout + TICK_MS);
       expect(log.all[i + 1]?.state, 'reconnects at once (the connection was stable)').to.equal(State.CONNECTING);
     }

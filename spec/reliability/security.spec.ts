@@ -335,7 +335,7 @@ describe('security', function () {
       expect(error).to.be.instanceOf(ConnectTimeoutError);
       expect(error).to.include({ timeout: connectTimeout });
       const took = (log.times[1] ?? 0) - before;
-      expect(took).to.be.at.least(connectTimeout - 2);
+      expect(took).to.be.at.least(connectTimeout - 50); // timers run on the loop's clock, which lags under load
       expect(took).to.be.at.most(connectTimeout + 1000); // generous: a loaded machine; exact in virtual time
       expect(proxy.stats.bytesDown, 'the server was answering, slowly').to.be.within(1, 128);
       await until(() => proxy.links.size === 0, 5000, 'the socket to be closed');
