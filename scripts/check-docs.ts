@@ -8,10 +8,10 @@
 // A block fenced as ```ts nocheck is skipped (use sparingly: for a fragment that cannot compile);
 // one fenced as ```ts file=NAME.ts can be imported by the other blocks of its page as './NAME.js'.
 //
-//   npm run check:docs              builds dist/ first
-//   npm run check:docs -- --no-build
+//   npm run check:docs              builds dist/ first when it is older than lib/ (or missing)
+//   npm run check:docs -- --build   builds dist/ first in any case
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -185,8 +185,22 @@ function exportsOf(): Map<string, string> {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The newest modification time among the files that dist/ is built from. */
+function newestInput(): number {
+  let newest = 0;
+  const visit = (path: string): void => {
+    const stat = statSync(path);
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) visit(join(path, entry));
+    else newest = Math.max(newest, stat.mtimeMs);
+  };
+  for (const input of ['lib', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.cjs.json', 'scripts/build.mjs', 'package.json']) visit(join(root, input));
+  return newest;
+}
+
 function main(): number {
-  if (!process.argv.includes('--no-build')) {
+  // scripts/build.mjs writes dist/cjs/package.json last: its time is the build's.
+  const built = join(root, 'dist', 'cjs', 'package.json');
+  if (process.argv.includes('--build') || !existsSync(built) || statSync(built).mtimeMs < newestInput()) {
     console.log('check:docs: npm run build');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   }
