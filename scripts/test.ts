@@ -49,6 +49,8 @@ interface Result {
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
+let interrupted = false;
+
 function runStage(stage: Stage): Promise<Result> {
   const started = Date.now();
   if (!(stage.script in scripts)) {
@@ -74,6 +76,8 @@ function runStage(stage: Stage): Promise<Result> {
       }
     }, stage.limitMs);
     const stopOnSignal = (): void => {
+      interrupted = true;
+      note = 'interrupted (Ctrl-C)';
       try {
         process.kill(-child.pid!, 'SIGTERM');
       } catch {
@@ -110,6 +114,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   const results: Result[] = [];
   for (const stage of chosen) {
+    if (interrupted) {
+      results.push({ script: stage.script, passed: 0, failed: 0, pending: 0, ms: 0, note: 'not run: interrupted' });
+      continue;
+    }
     console.log(`\n━━ ${stage.script} ${'━'.repeat(Math.max(3, 60 - stage.script.length))}`);
     const result = await runStage(stage);
     results.push(result);
