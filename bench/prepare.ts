@@ -1,7 +1,7 @@
 // What every bench entry point does first: build the package when stale, copy it aside, and build
 // the child scripts to plain JS (so no loader hook runs in a measured process).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -12,16 +12,6 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const T0 = Date.now();
 export function log(message: string): void {
   process.stderr.write(`[bench ${((Date.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) {
-      newest = Math.max(newest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
-    }
-  }
-  return newest;
 }
 
 /** The commit measured, and whether lib/ differs from it. */
@@ -37,11 +27,7 @@ export function revision(): string {
 /** Runs `npm run build` when dist/ is missing or older than lib/ (or when `force`). */
 export function ensureBuild(force: boolean): void {
   if (DIST_OVERRIDE) return;
-  const dist = fileURLToPath(DIST);
-  const stale = !existsSync(dist) || statSync(dist).mtimeMs < newestSource(`${ROOT}lib`);
-  if (!stale && !force) return;
-  log('building the package (npm run build)');
-  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  const r = spawnSync(process.execPath, [`${ROOT}scripts/build.mjs`, ...(force ? [] : ['--if-stale'])], { cwd: ROOT, stdio: ['ignore', 2, 2] });
   if (r.status !== 0) throw new Error('npm run build failed');
 }
 

@@ -1,10 +1,12 @@
 /**
- * The ws-machine demo (`npm run demo`): a scripted tour that runs by itself in about 6 seconds.
+ * The ws-machine demo (`npm run demo`): a scripted tour that runs by itself in about 8 seconds.
  *
  * An embedded WebSocket server starts on 127.0.0.1; a Machine connects to it, echoes text and
- * binary messages, keeps the connection alive with pings, survives the server being killed
- * (queueing what is sent meanwhile) and restarted, reconnects on command, and quits. Every state
- * change and message is printed with the time since the start. Nothing leaves 127.0.0.1.
+ * binary messages, keeps the connection alive with pings, finds a dead link by keep-alive and
+ * reconnects, survives the server being killed (queueing what is sent meanwhile, a small queue
+ * giving up its oldest messages on dropped$) and restarted, reconnects on command, and quits.
+ * Every state change and message is printed with the time since the start. Nothing leaves
+ * 127.0.0.1.
  */
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -67,7 +69,8 @@ function showMessage(message: Message): string {
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
-// The embedded server: echoes every frame, logs the pings it receives, can be killed and restarted.
+// The embedded server: echoes every frame, answers pings, logs them; its links can go dead; it can
+// be killed and restarted.
 
 class EchoServer {
   private server: WebSocketServer | undefined;
@@ -75,8 +78,16 @@ class EchoServer {
   private pinged: (() => void) | undefined;
   private open = 0;
   private closedAll: (() => void) | undefined;
+  /** The connections whose link is dead: what the client sends is lost, nothing comes back. */
+  private readonly dead = new WeakSet<object>();
   port = 0;
   pings = 0;
+  lost = 0;
+
+  /** The links of the clients connected now go dead (no FIN, no close frame: e.g. a NAT forgot them). */
+  killLinks(): void {
+    for (const socket of this.server?.clients ?? []) this.dead.add(socket);
+  }
 
   nextPing(): Promise<void> {
     return new Promise((resolve) => (this.pinged = resolve));
@@ -88,7 +99,8 @@ class EchoServer {
   }
 
   async start(port: number): Promise<void> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port });
+    // Pongs are sent below (not by ws itself), so that a dead link can swallow pings too.
+    const server = new WebSocketServer({ host: '127.0.0.1', port, autoPong: false });
     this.server = server;
     server.on('connection', (socket) => {
       const client = ++this.clients;
@@ -98,11 +110,19 @@ class EchoServer {
         log('server', `client #${client} closed (code ${code})`);
         if (--this.open === 0) this.closedAll?.();
       });
-      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
-      // ws answers every ping with a pong by itself; logging it shows the machine's keep-alive.
-      socket.on('ping', () => {
+      socket.on('message', (data, isBinary) => {
+        if (!this.dead.has(socket)) return socket.send(data, { binary: isBinary });
+        this.lost += 1;
+        log('server', dim(`(a message from client #${client} is lost on the dead link)`));
+      });
+      socket.on('ping', (data) => {
         this.pings += 1;
-        log('server', 'ping received → pong sent');
+        if (this.dead.has(socket)) {
+          log('server', dim(`(a ping from client #${client} is lost on the dead link)`));
+        } else {
+          socket.pong(data);
+          log('server', 'ping received → pong sent');
+        }
         this.pinged?.();
       });
     });
@@ -125,7 +145,7 @@ class EchoServer {
 // ---------------------------------------------------------------------------------------------
 // The scenario.
 
-console.log(bold('ws-machine demo') + dim('  ·  a WebSocket that stays up  ·  everything on 127.0.0.1, about 6 s'));
+console.log(bold('ws-machine demo') + dim('  ·  a WebSocket that stays up  ·  everything on 127.0.0.1, about 8 s'));
 
 section('1. start a server and a machine');
 const server = new EchoServer();
@@ -139,8 +159,12 @@ const machine = new Machine(url, {
   minUptime: 1000,
   pingInterval: 600, // short, to show the keep-alive
   pongTimeout: 1000,
+  maxQueue: 3, // tiny, to show what a full queue does
 });
-log('cmd', `new Machine("${url}", { protocols: "demo.v1", retryDelay: a => 300 × a, minUptime: 1000, pingInterval: 600, pongTimeout: 1000 })`);
+log(
+  'cmd',
+  `new Machine("${url}", { protocols: "demo.v1", retryDelay: a => 300 × a, minUptime: 1000, pingInterval: 600, pongTimeout: 1000, maxQueue: 3 })`,
+);
 
 const seen: Partial<Record<State, number>> = {};
 let current: State = State.DISCONNECTED;
@@ -166,7 +190,7 @@ watching.add(
 watching.add(
   machine.dropped$.subscribe((message) => {
     dropped += 1;
-    log('queue', `dropped ${showMessage(message)}`);
+    log('queue', `dropped$: ${showMessage(message)}  ${dim('(the queue holds 3: the oldest gives way, and says so)')}`);
   }),
 );
 
@@ -204,30 +228,38 @@ await receivedAll(3);
 await pause(200);
 
 section('3. keep-alive');
-log('note', 'quiet for 600 ms (pingInterval), so the machine pings; any frame back within pongTimeout (1 s) proves the link');
 await server.nextPing();
+log('note', 'nothing came in for 600 ms (pingInterval), so the machine pinged; any frame back within pongTimeout (1 s) proves the link');
 await pause(100);
 
-section('4. the server dies');
-await pause(500);
+section('4. a dead link');
+server.killLinks();
+log('server', 'the link to client #1 goes dead: no FIN, no close frame, nothing gets through any more');
+command(Command.USE_TEXT, 'readable echoes from now on');
+send('anyone there?');
+log('note', 'the socket took it, and it is gone: no WebSocket client can know that the link is dead');
+const dead = await until((s) => s.state === State.DISCONNECTED);
+log('note', `keep-alive found it: a ping after 600 ms of silence, no answer within 1 s → ${dead.error?.name ?? '?'}`);
+await until((s) => s.state === State.CONNECTED);
+log('note', 'the connection had been up longer than minUptime, so the machine reconnected at once');
+await pause(1100); // past minUptime again, so the next drop also starts from attempt 0
+
+section('5. the server dies');
 const terminated = await server.kill();
 log('server', `killed: ${terminated} client${terminated === 1 ? '' : 's'} terminated, port ${server.port} closed`);
 await until((s) => s.state === State.WAITING);
-command(Command.USE_TEXT, 'readable echoes; applies to queued messages too');
-send('queued #1');
-send('queued #2');
-send('queued #3');
+for (let n = 1; n <= 5; n++) send(`queued #${n}`);
 await until((s) => s.state === State.WAITING && s.attempt === 3);
 
-section('5. the server comes back');
+section('6. the server comes back');
 await server.start(server.port);
 log('server', `restarted on port ${server.port}`);
 await until((s) => s.state === State.CONNECTED);
 await receivedAll(6);
 await pause(100);
-log('note', 'the queued messages were flushed in order on connect, as text');
+log('note', 'what the queue held was flushed in order on connect, as text; what it gave up went out on dropped$');
 
-section('6. reconnect on command');
+section('7. reconnect on command');
 await pause(1100); // past minUptime, so the connection counts as stable and attempt is back to 0
 command(Command.RECONNECT, 'drop this connection and make a new one');
 await until((s) => s.state === State.CONNECTED);
@@ -235,7 +267,7 @@ send('after RECONNECT');
 await receivedAll(7);
 await pause(500);
 
-section('7. quit');
+section('8. quit');
 await pause(400);
 command(Command.QUIT, 'close with code 1000 and stop for good');
 await new Promise<void>((resolve) => machine.state$.subscribe({ complete: resolve }));
@@ -247,7 +279,7 @@ log('server', 'stopped');
 section('summary');
 const states = (Object.keys(seen) as State[]).map((state) => `${state} ×${seen[state]}`).join(', ');
 console.log(`  states seen   ${states}`);
-console.log(`  messages      ${sent} sent, ${received} received, ${dropped} dropped`);
+console.log(`  messages      ${sent} sent, ${received} received, ${dropped} dropped (on dropped$), ${server.lost} lost on the dead link`);
 console.log(`  reconnects    ${connects - 1} (${connects} connections in all)`);
 console.log(`  pings         ${server.pings} received by the server`);
 console.log(`  took          ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -3,7 +3,7 @@
 // TypeScript consumer, and bundle it for the browser to prove no `ws` code gets in.
 // Run: npm run check:package   (KEEP=1 keeps the temp directory for inspection)
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,7 +122,7 @@ export { notAState };
 `;
 
 async function main(): Promise<void> {
-  // 1. pack (npm runs the "prepare" script, so dist is built fresh)
+  // 1. pack (npm runs the "prepack" script, so dist is built fresh)
   const packed = await sh('npm', ['pack', '--json', '--pack-destination', work], root);
   if (!packed.ok) throw new Error(`npm pack failed:\n${packed.out}`);
   // The build's own output may come first; the JSON report is the rest, from a line that is "[".
@@ -137,6 +137,13 @@ async function main(): Promise<void> {
   const paths = pack.files.map((f) => f.path);
   const stray = paths.filter((p) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(p));
   step('npm pack', stray.length === 0, `${paths.length} files, ${(pack.size / 1024).toFixed(1)} kB${stray.length ? `; unexpected: ${stray.join(', ')}` : ''}`);
+  // Source maps would point at lib/*.ts, which is not shipped: the package carries none.
+  const maps = paths.filter((p) => p.endsWith('.map'));
+  step('no source maps (their sources are not shipped)', maps.length === 0, maps.length ? maps.slice(0, 3).join(', ') : '');
+  // A user who finds the package on the registry can reach the repository, its docs and its issues.
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const links = ['repository', 'homepage', 'bugs'].filter((key) => manifest[key] === undefined);
+  step('package.json names repository, homepage and bugs', links.length === 0, links.length ? `missing: ${links.join(', ')}` : '');
 
   // 2. linters on the tarball, and a fresh project with the tarball installed, side by side
   const app = join(work, 'app');

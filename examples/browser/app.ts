@@ -21,9 +21,13 @@ const url = `ws://${location.host}/ws`;
 $('#url').textContent = url;
 
 const MAX_LINES = 200;
+// The keep-alive exchange (see server.ts): a page cannot send ping frames, so the machine sends
+// this message after pingInterval ms of silence, and the server answers it.
+const HEARTBEAT = 'heartbeat';
+const HEARTBEAT_ACK = 'heartbeat-ack';
 let machine: Machine;
 let countdown: ReturnType<typeof setInterval> | undefined;
-let counts = { in: 0, out: 0 };
+let counts = { in: 0, out: 0, heartbeats: 0 };
 
 function clock(): string {
   const d = new Date();
@@ -63,7 +67,7 @@ function describe(m: Message): { text: string; tag: string } {
 }
 
 function updateCounts(): void {
-  countsEl.textContent = `${counts.in} in · ${counts.out} out`;
+  countsEl.textContent = `${counts.in} in · ${counts.out} out · ${counts.heartbeats} heartbeats answered`;
 }
 
 function showStatus(s: Status): void {
@@ -102,9 +106,10 @@ function showStatus(s: Status): void {
 }
 
 function start(): void {
-  counts = { in: 0, out: 0 };
+  counts = { in: 0, out: 0, heartbeats: 0 };
   updateCounts();
-  machine = new Machine(url, { heartbeat: 'heartbeat', pingInterval: 5000, pongTimeout: 3000 });
+  // Text frames, as a person types text; USE_BINARY switches (the machine's default is binary).
+  machine = new Machine(url, { format: 'text', heartbeat: HEARTBEAT, pingInterval: 5000, pongTimeout: 3000 });
   machine.state$.subscribe({
     next: showStatus,
     complete: () => {
@@ -113,6 +118,12 @@ function start(): void {
     },
   });
   machine.input$.subscribe((m) => {
+    // The answer to a heartbeat is keep-alive traffic, not a message for the user: count it only.
+    if (m === HEARTBEAT_ACK) {
+      counts.heartbeats++;
+      updateCounts();
+      return;
+    }
     counts.in++;
     updateCounts();
     const { text, tag } = describe(m);
@@ -121,7 +132,7 @@ function start(): void {
   machine.dropped$.subscribe((m) => log('state', `queue full, dropped: ${describe(m).text}`));
   commandButtons.forEach((b) => (b.disabled = false));
   startEl.hidden = true;
-  formatEl.textContent = 'binary';
+  formatEl.textContent = 'text';
 }
 
 for (const button of commandButtons) {

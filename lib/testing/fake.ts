@@ -228,6 +228,46 @@ export class FakeCloseEvent extends Event {
  */
 export type FakeEventHandler<E> = ((event: E) => unknown) | null;
 
+/**
+ * The events a {@link FakeWebSocket} dispatches, by type: what a listener added with
+ * `addEventListener(type, …)` receives.
+ *
+ * @example
+ * ```ts
+ * const onClose = (event: FakeWebSocketEventMap['close']) => console.log(event.code, event.wasClean);
+ * socket.addEventListener('close', onClose);
+ * ```
+ */
+export interface FakeWebSocketEventMap {
+  open: Event;
+  message: FakeMessageEvent;
+  error: Event;
+  close: FakeCloseEvent;
+}
+
+/**
+ * A listener for {@link FakeWebSocket.addEventListener}: a function of the event, or an object
+ * with a `handleEvent` method.
+ *
+ * @example
+ * ```ts
+ * const listener: FakeEventListener<FakeMessageEvent> = { handleEvent: (event) => console.log(event.data) };
+ * socket.addEventListener('message', listener);
+ * ```
+ */
+export type FakeEventListener<E> = ((event: E) => unknown) | { handleEvent(event: E): unknown };
+
+/**
+ * The options `addEventListener` takes, as in the DOM (spelled out so that the types need no DOM library).
+ *
+ * @example
+ * ```ts
+ * const options: FakeListenerOptions = { once: true };
+ * socket.addEventListener('open', () => console.log('open'), options);
+ * ```
+ */
+export type FakeListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
+
 // What a server's WebSocket subclass carries so the shared constructor finds its server.
 const HUB = Symbol('ws-machine/testing hub');
 
@@ -498,6 +538,44 @@ export class FakeWebSocket extends EventTarget {
   /** Sets the handler of `close` events; `null` removes it. */
   set onclose(handler: FakeEventHandler<FakeCloseEvent>) {
     this.#setHandler('close', handler);
+  }
+
+  /**
+   * Adds a listener for `open`, `message`, `error` or `close`, typed by the event:
+   * `'message'` gets a {@link FakeMessageEvent}, `'close'` a {@link FakeCloseEvent}.
+   * @param type - the event type
+   * @param listener - a function of the event, or an object with `handleEvent`
+   * @param options - `once`, `signal`, `capture`, `passive`, as in the DOM
+   *
+   * @example
+   * ```ts
+   * socket.addEventListener('message', (event) => console.log(event.data));
+   * socket.addEventListener('close', (event) => console.log(event.code, event.reason));
+   * ```
+   */
+  override addEventListener<K extends keyof FakeWebSocketEventMap>(type: K, listener: FakeEventListener<FakeWebSocketEventMap[K]> | null, options?: FakeListenerOptions): void;
+  override addEventListener(type: string, listener: FakeEventListener<Event> | null, options?: FakeListenerOptions): void;
+  override addEventListener(type: string, listener: FakeEventListener<never> | null, options?: FakeListenerOptions): void {
+    super.addEventListener(type, listener as Parameters<EventTarget['addEventListener']>[1], options);
+  }
+
+  /**
+   * Removes a listener added with `addEventListener` (the same type, listener and `capture`).
+   * @param type - the event type
+   * @param listener - the listener to remove
+   * @param options - `capture`, as it was when the listener was added
+   *
+   * @example
+   * ```ts
+   * const onMessage = (event: FakeMessageEvent) => console.log(event.data);
+   * socket.addEventListener('message', onMessage);
+   * socket.removeEventListener('message', onMessage);
+   * ```
+   */
+  override removeEventListener<K extends keyof FakeWebSocketEventMap>(type: K, listener: FakeEventListener<FakeWebSocketEventMap[K]> | null, options?: boolean | { capture?: boolean }): void;
+  override removeEventListener(type: string, listener: FakeEventListener<Event> | null, options?: boolean | { capture?: boolean }): void;
+  override removeEventListener(type: string, listener: FakeEventListener<never> | null, options?: boolean | { capture?: boolean }): void {
+    super.removeEventListener(type, listener as Parameters<EventTarget['removeEventListener']>[1], options);
   }
 
   /**

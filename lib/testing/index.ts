@@ -25,4 +25,7 @@ export {
   type FakeAnswer,
   type FakeEventHandler,
   type FakeWebSocketConstructor,
+  type FakeWebSocketEventMap,
+  type FakeEventListener,
+  type FakeListenerOptions,
 } from './fake.js';

@@ -305,8 +305,14 @@ describe('ws-machine in Chromium', function () {
   describe('the demo page (examples/browser)', () => {
     let demo: DemoServer | undefined;
 
+    let failedRequests: string[] = [];
+
     beforeEach(async () => {
       demo = await startDemoServer({ tickMs: 250, downMs: 1200 });
+      failedRequests = [];
+      page.on('response', (response) => {
+        if (response.status() >= 400) failedRequests.push(`${response.status()} ${response.url()}`);
+      });
       await page.goto(demo.url);
     });
 
@@ -319,16 +325,20 @@ describe('ws-machine in Chromium', function () {
       await state.filter({ hasText: 'CONNECTED' }).waitFor({ timeout: 5000 });
       await page.locator('#log li.msg.in').nth(1).waitFor({ timeout: 5000 }); // two ticks
 
-      // Typed text goes out as a binary frame (the default) and comes back as one.
+      // Typed text goes out as text (the server echoes text frames with "echo: "), binary after USE_BINARY.
+      expect(await page.locator('#format').textContent()).to.equal('text');
       await page.fill('#text', 'hello from the browser test');
       await page.press('#text', 'Enter');
-      await page.locator('#log li.msg.in', { hasText: 'hello from the browser test' }).waitFor({ timeout: 3000 });
-      await page.click('button[data-command="USE_TEXT"]');
-      await page.fill('#text', 'now as text');
+      await page.locator('#log li.msg.in', { hasText: 'echo: hello from the browser test' }).waitFor({ timeout: 3000 });
+      await page.click('button[data-command="USE_BINARY"]');
+      await page.fill('#text', 'now as binary');
       await page.click('form#send button[type="submit"]');
-      await page.locator('#log li.msg.in', { hasText: 'echo: now as text' }).waitFor({ timeout: 3000 });
+      await page.locator('#log li.msg.in', { hasText: 'now as binary' }).filter({ hasText: 'binary 13 B' }).waitFor({ timeout: 3000 });
+      await page.click('button[data-command="USE_TEXT"]');
+      // A heartbeat's answer is counted, not shown as a message.
       await page.click('button[data-command="PING"]');
-      await page.locator('#log li.msg.in', { hasText: 'heartbeat-ack' }).waitFor({ timeout: 3000 });
+      await page.locator('#counts', { hasText: /[1-9]\d* heartbeats answered/ }).waitFor({ timeout: 3000 });
+      expect(await page.locator('#log li.msg.in', { hasText: 'heartbeat-ack' }).count()).to.equal(0);
 
       // The server goes down: the page counts the wait down, then comes back by itself.
       await page.click('#restart');
@@ -348,6 +358,11 @@ describe('ws-machine in Chromium', function () {
 
       expect(await state.textContent()).to.equal('CONNECTED');
       expect(await page.locator('#format').textContent()).to.equal('binary');
+      expect(failedRequests, 'requests that failed').to.deep.equal([]);
+      // Headless Chromium asks for no favicon; a desktop browser would: the page names an empty
+      // one, and the server answers the conventional path without a 404.
+      expect(await page.locator('link[rel="icon"]').count()).to.equal(1);
+      expect((await fetch(new URL('/favicon.ico', demo!.url))).status).to.equal(204);
       expect(await page.locator('#log li.msg.in').count()).to.be.at.least(4);
       expect(await page.locator('#log li.msg.out').count()).to.be.at.least(4);
       const log = (await page.locator('#log').innerText()).toLowerCase();

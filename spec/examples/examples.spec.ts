@@ -65,7 +65,7 @@ describe('examples', function () {
   this.timeout(LIMIT_MS + 5_000);
   this.slow(10_000);
 
-  // All three run at once, so the suite takes as long as the slowest (the demo, ~6 s).
+  // All three run at once, so the suite takes as long as the slowest (the demo, ~8 s).
   let echo: Promise<Run>;
   let ticker: Promise<Run>;
   let demo: Promise<Run>;
@@ -114,9 +114,11 @@ describe('examples', function () {
       // a window after the restart has data again
       /window \d+: [1-9]\d* ticks$/,
       /^ +BOLT +\d+ /,
-      /machine +DISCONNECTED$/,
       /done$/,
     ]);
+    // The last window closes when the timer ends it or when input$ completes at QUIT, whichever
+    // comes first: the final DISCONNECTED may be printed before or after it.
+    expectInOrder(result.lines, [/feed +restarted on port \d+$/, /machine +CONNECTED$/, /machine +DISCONNECTED$/, /done$/]);
     const states = result.lines.filter((line) => / machine /.test(line));
     expect(states.at(-1)).to.match(/machine +DISCONNECTED$/);
     expect(states.filter((line) => /CONNECTED$/.test(line) && !/DISCONNECTED/.test(line))).to.have.length(2);
@@ -132,35 +134,62 @@ describe('examples', function () {
       /cmd +Command\.USE_TEXT/,
       /recv +text +"hello, machine"$/,
       /recv +binary <01 02 03 ff> \(4 bytes\)$/,
-      /server +ping received/,
+      // keep-alive
+      /server +ping received → pong sent$/,
+      /note +nothing came in for 600 ms \(pingInterval\), so the machine pinged/,
+      // a dead link, found by keep-alive
+      /server +the link to client #1 goes dead/,
+      /send +text +"anyone there\?"$/,
+      /server +\(a ping from client #1 is lost on the dead link\)$/,
+      /state +DISCONNECTED +PongTimeoutError: /,
+      /state +CONNECTING +\(attempt 0\)$/,
+      /state +CONNECTED +\(protocol "demo\.v1"\)$/,
+      // the server dies; a queue of 3 gives up its oldest on dropped$
       /server +killed: 1 client terminated/,
       /state +DISCONNECTED +CloseError: .*1006/,
       /state +CONNECTING +\(attempt 0\)$/,
       /state +DISCONNECTED +ConnectError: .*ECONNREFUSED/,
       /state +WAITING +\(attempt 1, retry in 300 ms\)$/,
       /queue +text +"queued #1" +\(machine is WAITING: held until CONNECTED\)$/,
-      /queue +text +"queued #3"/,
+      /queue +dropped\$: text +"queued #1"/,
+      /queue +dropped\$: text +"queued #2"/,
       /state +WAITING +\(attempt 2, retry in 600 ms\)$/,
       /state +WAITING +\(attempt 3, retry in 900 ms\)$/,
       /server +restarted on port \d+$/,
       /state +CONNECTING +\(attempt 3\)$/,
       /state +CONNECTED +\(protocol "demo\.v1"\)$/,
-      /recv +text +"queued #1"$/,
-      /recv +text +"queued #2"$/,
       /recv +text +"queued #3"$/,
+      /recv +text +"queued #4"$/,
+      /recv +text +"queued #5"$/,
       /cmd +Command\.RECONNECT/,
       /state +DISCONNECTED +ReconnectError/,
       /state +CONNECTING +\(attempt 0\)$/,
       /state +CONNECTED /,
       /cmd +Command\.QUIT/,
       /state +DISCONNECTED$/,
-      /server +client #3 closed \(code 1000\)$/,
-      /states seen +CONNECTING ×\d+, CONNECTED ×3, DISCONNECTED ×\d+, WAITING ×3$/,
-      /messages +7 sent, 7 received, 0 dropped$/,
-      /reconnects +2 /,
+      /server +client #4 closed \(code 1000\)$/,
+      /states seen +CONNECTING ×\d+, CONNECTED ×4, DISCONNECTED ×\d+, WAITING ×3$/,
+      /messages +10 sent, 7 received, 2 dropped \(on dropped\$\), 1 lost on the dead link$/,
+      /reconnects +3 /,
     ]);
     expect(result.lines.filter((line) => /cmd +Command\.RECONNECT/.test(line))).to.have.length(1);
+    // What the dead link swallowed and what the queue gave up never come back.
+    expect(result.lines.filter((line) => /recv .*("anyone there\?"|"queued #[12]")/.test(line))).to.deep.equal([]);
+    // The keep-alive note is printed when the ping happens, right after the server saw it.
+    const note = result.lines.findIndex((line) => /note +nothing came in for 600 ms/.test(line));
+    expect(result.lines[note - 1]).to.match(/server +ping received → pong sent$/);
+    // Keep-alive on the dead link: the ping 600 ms after the last frame (the pong before it), the
+    // PongTimeoutError 1 s after the ping. Lower bounds less timer slack, generous upper bounds.
+    const at = (pattern: RegExp, from = 0): number => {
+      const line = result.lines.find((l, i) => i >= from && pattern.test(l)) ?? '';
+      return Number(/^ *\+([\d.]+)s/.exec(line)?.[1]) * 1000;
+    };
+    const pong = at(/server +ping received → pong sent$/);
+    const lostPing = at(/a ping from client #1 is lost/);
+    const dead = at(/DISCONNECTED +PongTimeoutError/);
+    expect(lostPing - pong, 'ms from the last frame to the ping on the dead link').to.be.within(600 - 50, 600 + 1500);
+    expect(dead - lostPing, 'ms from the unanswered ping to PongTimeoutError').to.be.within(1000 - 50, 1000 + 1500);
     const took = Number(/took +([\d.]+) s/.exec(result.stdout)?.[1]);
-    expect(took).to.be.within(3, 30);
+    expect(took).to.be.within(6, 30);
   });
 });

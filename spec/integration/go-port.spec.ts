@@ -4,10 +4,10 @@
  */
 import { expect } from 'chai';
 import { Command, Machine } from '../../lib/index.js';
-import { bytes, echo, nextState, refusedUrl, start, useCleanup, wsServer } from './helpers.js';
+import { LATE, bytes, echo, nextState, refusedUrl, start, useCleanup, wsServer } from './helpers.js';
 
 describe('integration: the Go original machine_test.go', function () {
-  this.timeout(5000);
+  this.timeout(10_000);
   useCleanup();
 
   describe('TestBadURL', () => {
@@ -45,12 +45,15 @@ describe('integration: the Go original machine_test.go', function () {
     expect((await server.peer(1)).req.url).to.equal('/path?q=1');
   });
 
-  it('TestReconnect: the server drops the client → DISCONNECTED → CONNECTING → CONNECTED within 200 ms', async () => {
+  it('TestReconnect: the server drops the client → DISCONNECTED → CONNECTING → CONNECTED at once (Go: within 200 ms)', async () => {
     const server = await wsServer(echo);
     const rec = start(server.url);
     await nextState(rec.machine, 'CONNECTED');
+    const dropped = Date.now();
     rec.machine.output.next('/CLOSE');
-    await rec.count(5, 200);
+    await rec.count(5);
+    // No wait in between (attempt was 0); the Go test's 200 ms, with room for a loaded machine.
+    expect(Date.now() - dropped).to.be.below(200 + LATE);
     expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED CloseError', 'CONNECTING a=1', 'CONNECTED p=""']);
     expect(rec.statuses[2]?.error).to.include({ code: 1006 });
     expect(server.peers).to.have.length(2);
@@ -77,7 +80,7 @@ describe('integration: the Go original machine_test.go', function () {
     ]);
 
     const again = await wsServer(echo, { port: server.port });
-    const connected = await rec.after(rec.statuses.length - 1, 'CONNECTED', 2000);
+    const connected = await rec.after(rec.statuses.length - 1, 'CONNECTED');
     expect(rec.lines()[connected - 1]).to.match(/^CONNECTING a=\d+$/);
     expect(again.peers).to.have.length(1);
     // Still a working connection.
@@ -92,7 +95,7 @@ describe('integration: the Go original machine_test.go', function () {
     const orig = new TextEncoder().encode('Test Message');
     rec.machine.output.next(orig);
     await nextState(rec.machine, 'CONNECTED');
-    await rec.received(1, 100);
+    await rec.received(1);
     expect(rec.input[0]).to.be.instanceOf(Uint8Array);
     expect(bytes(rec.input[0])).to.deep.equal([...orig]);
     rec.machine.command.next(Command.QUIT);

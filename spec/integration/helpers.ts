@@ -13,8 +13,37 @@ import { Command, Machine, type MachineOptions, type Message, type State, type S
 // ---------------------------------------------------------------------------------------------
 // Waiting
 
+/**
+ * How long a wait for something that should happen soon may take before the test fails. Generous:
+ * a passing test never waits this long, and a loaded 2-core machine can stall a process for a
+ * second. Exact deadlines are pinned in virtual time (spec/machine.spec.ts), not here.
+ */
+export const WAIT = 5000;
+
+/**
+ * How late a real-socket timer may fire on a loaded machine and still count as on time. A deadline
+ * measured on real sockets is checked against a lower bound (it did not fire early) and this upper
+ * bound (it did fire, about when due), never a narrow window.
+ */
+export const LATE = 1000;
+
+/**
+ * How early a real timer may seem to fire, measured with `Date.now()`: Node sets a timer against
+ * the event loop's clock, read when the loop turn began, so a turn that ran long (a loaded machine)
+ * starts the timer that much in the past. A quarter of the deadline, at most 50 ms.
+ */
+export function early(due: number): number {
+  return Math.min(50, due / 4);
+}
+
+/** Asserts that `took` ms is about `due`: no more than `early(due)` less, no more than `LATE` more. */
+export function expectDue(took: number, due: number, what = 'elapsed ms'): void {
+  expect(took, what).to.be.at.least(due - early(due));
+  expect(took, what).to.be.at.most(due + LATE);
+}
+
 /** Resolves once `condition()` is true; polls every few ms; rejects after `ms` naming `what`. */
-export async function until(condition: () => boolean, ms = 2000, what = 'condition'): Promise<void> {
+export async function until(condition: () => boolean, ms = WAIT, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -29,7 +58,7 @@ export function pause(ms: number): Promise<void> {
 }
 
 /** The first status (the current one included, as state$ replays it) in `state` matching `match`. */
-export function nextState(machine: Machine, state: State, ms = 2000, match: (s: Status) => boolean = () => true): Promise<Status> {
+export function nextState(machine: Machine, state: State, ms = WAIT, match: (s: Status) => boolean = () => true): Promise<Status> {
   return firstValueFrom(
     machine.state$.pipe(
       filter((s) => s.state === state && match(s)),
@@ -99,8 +128,8 @@ export function record(machine: Machine): Recorder {
     inputDone: false,
     droppedDone: false,
     lines: () => rec.statuses.map(show),
-    count: (count, ms = 2000) => until(() => rec.statuses.length >= count, ms, `${count} statuses (have: ${rec.lines().join(' → ')})`),
-    nth: async (state, nth, ms = 2000) => {
+    count: (count, ms = WAIT) => until(() => rec.statuses.length >= count, ms, `${count} statuses (have: ${rec.lines().join(' → ')})`),
+    nth: async (state, nth, ms = WAIT) => {
       const index = (): number => {
         let seen = 0;
         return rec.statuses.findIndex((s) => s.state === state && ++seen === nth);
@@ -108,13 +137,13 @@ export function record(machine: Machine): Recorder {
       await until(() => index() >= 0, ms, `${state} #${nth} (have: ${rec.lines().join(' → ')})`);
       return index();
     },
-    after: async (after, state, ms = 2000) => {
+    after: async (after, state, ms = WAIT) => {
       const index = (): number => rec.statuses.findIndex((s, i) => i > after && s.state === state);
       await until(() => index() >= 0, ms, `${state} after #${after} (have: ${rec.lines().join(' → ')})`);
       return index();
     },
-    done: (ms = 2000) => until(() => rec.stateDone, ms, `state$ to complete (have: ${rec.lines().join(' → ')})`),
-    received: (count, ms = 2000) => until(() => rec.input.length >= count, ms, `${count} messages on input$ (have ${rec.input.length})`),
+    done: (ms = WAIT) => until(() => rec.stateDone, ms, `state$ to complete (have: ${rec.lines().join(' → ')})`),
+    received: (count, ms = WAIT) => until(() => rec.input.length >= count, ms, `${count} messages on input$ (have ${rec.input.length})`),
   };
   subscriptions.push(
     machine.state$.subscribe({
@@ -209,7 +238,7 @@ export async function wsServer(onConnection: OnConnection = () => {}, options: S
     port,
     url: `ws://127.0.0.1:${port}/`,
     peers,
-    peer: async (n, ms = 2000) => {
+    peer: async (n, ms = WAIT) => {
       await until(() => peers.length >= n, ms, `connection #${n} to the server`);
       return peers[n - 1] as Peer;
     },
@@ -295,7 +324,7 @@ export function resources(): string[] {
 }
 
 /** Waits until the process holds exactly the resources of `baseline` again. */
-export async function settles(baseline: string[], ms = 1500): Promise<void> {
+export async function settles(baseline: string[], ms = WAIT): Promise<void> {
   try {
     await until(() => JSON.stringify(resources()) === JSON.stringify(baseline), ms, 'active resources to return to the baseline');
   } catch {

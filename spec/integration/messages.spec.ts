@@ -5,10 +5,10 @@
 import { expect } from 'chai';
 import { EMPTY, concat, from, throwError } from 'rxjs';
 import { Command } from '../../lib/index.js';
-import { bytes, echo, frameLine, nextState, pause, refusedUrl, start, until, useCleanup, wsServer, type TestServer } from './helpers.js';
+import { WAIT, bytes, echo, frameLine, nextState, pause, refusedUrl, start, until, useCleanup, wsServer, type TestServer } from './helpers.js';
 
 describe('integration: messages', function () {
-  this.timeout(5000);
+  this.timeout(10_000);
   useCleanup();
 
   async function connected(options: Parameters<typeof start>[1] = {}, onConnection = echo): Promise<{ server: TestServer; rec: ReturnType<typeof start> }> {
@@ -61,7 +61,7 @@ describe('integration: messages', function () {
       m.output.next(backing.subarray(3, 5)); // byteOffset 3
       m.output.next(words.subarray(1)); // byteOffset 2, two 16-bit words
       m.output.next(Buffer.from('buf'));
-      await until(() => peer.frames.length === 7, 1000, 'seven frames');
+      await until(() => peer.frames.length === 7, WAIT, 'seven frames');
       expect(peer.frames.map((f) => f.binary)).to.deep.equal([true, true, true, true, true, true, true]);
       expect(peer.frames.map((f) => [...f.data])).to.deep.equal([
         bytes('text'),
@@ -84,17 +84,17 @@ describe('integration: messages', function () {
       m.output.next(new TextEncoder().encode('c'));
       m.command.next(Command.USE_BINARY);
       m.output.next('d');
-      await until(() => peer.frames.length === 4, 1000, 'four frames');
+      await until(() => peer.frames.length === 4, WAIT, 'four frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:a', 't:b', 't:c', 'b:d']);
 
       const text = start(server.url, { format: 'text' });
       text.machine.output.next('e');
       text.machine.output.next(new Uint8Array([0x66]));
       const second = await server.peer(2);
-      await until(() => second.frames.length === 2, 1000, 'two frames');
+      await until(() => second.frames.length === 2, WAIT, 'two frames');
       text.machine.command.next(Command.USE_BINARY);
       text.machine.output.next('g');
-      await until(() => second.frames.length === 3, 1000, 'three frames');
+      await until(() => second.frames.length === 3, WAIT, 'three frames');
       expect(second.frames.map(frameLine)).to.deep.equal(['t:e', 't:f', 'b:g']);
     });
 
@@ -105,7 +105,7 @@ describe('integration: messages', function () {
       rec.machine.output.next(new Uint8Array([0x71]));
       rec.machine.command.next(Command.USE_TEXT);
       const peer = await server.peer(1);
-      await until(() => peer.frames.length === 2, 1000, 'two frames');
+      await until(() => peer.frames.length === 2, WAIT, 'two frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['t:queued-1', 't:q']);
     });
 
@@ -117,7 +117,7 @@ describe('integration: messages', function () {
         expect(() => rec.machine.output.next(bad as unknown as string), String(bad)).to.throw(TypeError);
       }
       const peer = await server.peer(1);
-      await until(() => peer.frames.length === 1, 1000, 'the queued frame');
+      await until(() => peer.frames.length === 1, WAIT, 'the queued frame');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:kept']);
       expect(() => rec.machine.output.next(Symbol('x') as unknown as string)).to.throw(TypeError);
       rec.machine.output.next('after');
@@ -145,7 +145,7 @@ describe('integration: messages', function () {
         if (s.state === 'CONNECTED') rec.machine.output.next('later');
       });
       const peer = await server.peer(1);
-      await until(() => peer.frames.length === 6, 1000, 'six frames');
+      await until(() => peer.frames.length === 6, WAIT, 'six frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:q1', 'b:q2', 'b:q3', 'b:q4', 'b:q5', 'b:later']);
     });
 
@@ -158,7 +158,7 @@ describe('integration: messages', function () {
         if (s.state === 'DISCONNECTED') for (const m of ['r1', 'r2', 'r3']) rec.machine.output.next(m);
       });
       const peer = await server.peer(2);
-      await until(() => peer.frames.length === 3, 1000, 'three frames');
+      await until(() => peer.frames.length === 3, WAIT, 'three frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:r1', 'b:r2', 'b:r3']);
       expect(rec.dropped).to.deep.equal([]);
     });
@@ -169,7 +169,7 @@ describe('integration: messages', function () {
       for (let i = 1; i <= 5; i++) rec.machine.output.next(`m${i}`);
       expect(rec.dropped).to.deep.equal(['m1', 'm2']);
       const peer = await server.peer(1);
-      await until(() => peer.frames.length === 3, 1000, 'three frames');
+      await until(() => peer.frames.length === 3, WAIT, 'three frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:m3', 'b:m4', 'b:m5']);
       await pause(30);
       expect(peer.frames).to.have.length(3);
@@ -186,7 +186,7 @@ describe('integration: messages', function () {
       expect(rec.dropped[1]).to.be.instanceOf(Uint8Array);
       expect(bytes(rec.dropped[1])).to.deep.equal([1, 2]);
       const peer = await server.peer(1);
-      await until(() => peer.frames.length === 3, 1000, 'three frames');
+      await until(() => peer.frames.length === 3, WAIT, 'three frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:m1', 'b:m2', 'b:m3']);
     });
 
@@ -198,7 +198,7 @@ describe('integration: messages', function () {
       const peer = await server.peer(1);
       await nextState(rec.machine, 'CONNECTED');
       rec.machine.output.next('live');
-      await until(() => peer.frames.length === 1, 1000, 'one frame');
+      await until(() => peer.frames.length === 1, WAIT, 'one frame');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:live']);
     });
 

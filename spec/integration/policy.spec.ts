@@ -25,10 +25,12 @@ import {
   until,
   useCleanup,
   wsServer,
+  WAIT,
+  expectDue,
 } from './helpers.js';
 
 describe('integration: connection policy', function () {
-  this.timeout(5000);
+  this.timeout(10_000);
   useCleanup();
 
   describe('URL provider', () => {
@@ -105,14 +107,14 @@ describe('integration: connection policy', function () {
         },
         { retryDelay: 10_000 },
       );
-      await rec.count(3, 500);
+      await rec.count(3);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectError', 'WAITING a=1 d=10000']);
       expect(rec.statuses[1]?.error?.cause).to.equal(boom);
     });
 
     it('a provider that never answers fails the attempt after connectTimeout', async () => {
       const rec = start(() => new Promise<string>(() => {}), { connectTimeout: 150, retryDelay: 10_000 });
-      await rec.count(3, 1000);
+      await rec.count(3);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectTimeoutError', 'WAITING a=1 d=10000']);
     });
 
@@ -289,7 +291,7 @@ describe('integration: connection policy', function () {
       welcome.resolve();
       await nextState(rec.machine, 'CONNECTED');
       rec.machine.output.next('later');
-      await until(() => peer.frames.length === 5, 1000, 'five frames');
+      await until(() => peer.frames.length === 5, WAIT, 'five frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:auth:secret', 'b:q1', 'b:q2', 'b:q3', 'b:later']);
       expect(rec.input).to.deep.equal(['early', 'welcome']);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""']);
@@ -314,7 +316,7 @@ describe('integration: connection policy', function () {
       rec.machine.output.next('q');
       await nextState(rec.machine, 'CONNECTED');
       const peer = await server.peer(1);
-      await until(() => peer.frames.length === 2, 1000, 'two frames');
+      await until(() => peer.frames.length === 2, WAIT, 'two frames');
       expect(peer.frames.map(frameLine)).to.deep.equal(['b:hi', 'b:q']);
       expect(rec.input).to.deep.equal(['ok']);
     });
@@ -361,9 +363,9 @@ describe('integration: connection policy', function () {
       expect(error).to.be.instanceOf(HandshakeError);
       expect((error.cause as Error).message).to.equal('bad credentials');
       const [first, second] = [await server.peer(1), await server.peer(2)];
-      await until(() => first.closed !== undefined, 1000, 'the failed socket to be closed');
+      await until(() => first.closed !== undefined, WAIT, 'the failed socket to be closed');
       expect(first.frames).to.deep.equal([]);
-      await until(() => second.frames.length === 1, 1000, 'the queued frame');
+      await until(() => second.frames.length === 1, WAIT, 'the queued frame');
       expect(second.frames.map(frameLine)).to.deep.equal(['b:q']);
     });
 
@@ -371,13 +373,13 @@ describe('integration: connection policy', function () {
       const server = await wsServer();
       let released = false;
       const rec = start(server.url, { connectTimeout: 200, retryDelay: 10_000, handshake: () => NEVER.pipe(finalize(() => (released = true))) });
-      await rec.count(3, 1500);
+      await rec.count(3);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectTimeoutError', 'WAITING a=1 d=10000']);
       expect(rec.statuses[1]?.error).to.be.instanceOf(ConnectTimeoutError);
-      expect((rec.times[1] as number) - (rec.times[0] as number)).to.be.within(195, 280);
+      expectDue((rec.times[1] as number) - (rec.times[0] as number), 200);
       expect(released, 'the handshake is unsubscribed').to.equal(true);
       const peer = await server.peer(1);
-      await until(() => peer.closed !== undefined, 1000, 'the socket to be closed');
+      await until(() => peer.closed !== undefined, WAIT, 'the socket to be closed');
     });
 
     it('opening and handshake share the one connectTimeout budget, counted from the attempt’s start', async () => {
@@ -388,11 +390,11 @@ describe('integration: connection policy', function () {
         retryDelay: 10_000,
         handshake: () => new Promise((resolve) => setTimeout(resolve, 150)),
       });
-      await rec.count(3, 1500);
+      await rec.count(3);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectTimeoutError', 'WAITING a=1 d=10000']);
-      expect((rec.times[1] as number) - (rec.times[0] as number)).to.be.within(195, 280);
+      expectDue((rec.times[1] as number) - (rec.times[0] as number), 200);
       const peer = await server.peer(1);
-      await until(() => peer.closed !== undefined, 1000, 'the socket to be closed');
+      await until(() => peer.closed !== undefined, WAIT, 'the socket to be closed');
     });
 
     it('QUIT during the handshake: one DISCONNECTED, the server sees 1000, the handshake is unsubscribed', async () => {
@@ -406,10 +408,10 @@ describe('integration: connection policy', function () {
         },
       });
       const peer = await server.peer(1);
-      await until(() => running, 1000, 'the handshake to start');
+      await until(() => running, WAIT, 'the handshake to start');
       rec.machine.command.next(Command.QUIT);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED']);
-      await until(() => peer.closed !== undefined, 1000, 'the close');
+      await until(() => peer.closed !== undefined, WAIT, 'the close');
       expect(peer.closed?.code).to.equal(1000);
       expect(released).to.equal(true);
     });

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { Command, type Status } from '../../lib/index.js';
-import { type Recorder, nextState, refusedUrl, resources, settles, silentServer, start, until, useCleanup, wsServer } from './helpers.js';
+import { WAIT, type Recorder, nextState, refusedUrl, resources, settles, silentServer, start, until, useCleanup, wsServer } from './helpers.js';
 
 type Stop = 'QUIT' | 'complete()' | 'error()';
 const STOPS: Record<Stop, (rec: Recorder) => void> = {
@@ -41,7 +41,7 @@ function expectStopped(rec: Recorder, before: number): void {
 }
 
 describe('integration: QUIT, command.complete(), command.error()', function () {
-  this.timeout(5000);
+  this.timeout(10_000);
   useCleanup();
 
   for (const [how, stop] of Object.entries(STOPS) as [Stop, (rec: Recorder) => void][]) {
@@ -55,7 +55,7 @@ describe('integration: QUIT, command.complete(), command.error()', function () {
         stop(rec);
         expectStopped(rec, before);
         const peer = await server.peer(1);
-        await until(() => peer.closed !== undefined, 1000, 'the server to see the close');
+        await until(() => peer.closed !== undefined, WAIT, 'the server to see the close');
         expect(peer.closed).to.deep.equal({ code: 1000, reason: '' });
         await settles(baseline);
       });
@@ -64,11 +64,11 @@ describe('integration: QUIT, command.complete(), command.error()', function () {
         const server = await silentServer();
         const baseline = resources();
         const rec = start(server.url, { connectTimeout: 5000 });
-        await until(() => server.sockets.length === 1, 1000, 'the TCP connection');
+        await until(() => server.sockets.length === 1, WAIT, 'the TCP connection');
         expect(rec.lines()).to.deep.equal(['CONNECTING a=0']);
         stop(rec);
         expectStopped(rec, 1);
-        await until(() => server.closedCount() === 1, 1000, 'the socket to be closed');
+        await until(() => server.closedCount() === 1, WAIT, 'the socket to be closed');
         await settles(baseline);
       });
 
@@ -110,7 +110,7 @@ describe('integration: QUIT, command.complete(), command.error()', function () {
     expect(rec.inputDone).to.equal(true);
     expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED']);
     const peer = await server.peer(1);
-    await until(() => peer.closed !== undefined, 1000, 'the close');
+    await until(() => peer.closed !== undefined, WAIT, 'the close');
     expect(peer.closed?.code).to.equal(1000);
     await settles(baseline);
   });
@@ -136,7 +136,7 @@ describe('integration: QUIT, command.complete(), command.error()', function () {
     await rec.done();
     expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED']);
     const peer = await server.peer(1);
-    await until(() => peer.closed !== undefined, 1000, 'the server to see the close');
+    await until(() => peer.closed !== undefined, WAIT, 'the server to see the close');
     expect(peer.closed?.code).to.equal(1000);
     await settles(baseline);
   });

@@ -21,10 +21,11 @@ import {
   useCleanup,
   wsServer,
   type Frame,
+  WAIT,
+  expectDue,
 } from './helpers.js';
 
 const Web = WebSocket as unknown as WebSocketConstructor;
-const JITTER = 60;
 
 /** Starts a machine on the WHATWG path. */
 function startWeb(url: string, options: MachineOptions = {}): ReturnType<typeof start> {
@@ -32,7 +33,7 @@ function startWeb(url: string, options: MachineOptions = {}): ReturnType<typeof 
 }
 
 describe('integration: the WebSocket option (WHATWG API path)', function () {
-  this.timeout(5000);
+  this.timeout(10_000);
   useCleanup();
 
   it('echo: queued and live messages both ways; text as string, binary as Uint8Array; frame types as asked', async () => {
@@ -95,9 +96,9 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
   it('an upgrade never answered: ConnectTimeoutError after connectTimeout, that socket closed', async () => {
     const server = await silentServer();
     const rec = startWeb(server.url, { connectTimeout: 200, retryDelay: 10_000 });
-    await rec.count(3, 1500);
+    await rec.count(3);
     expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectTimeoutError', 'WAITING a=1 d=10000']);
-    await until(() => server.closedCount() === 1, 1000, 'the socket to be closed');
+    await until(() => server.closedCount() === 1, WAIT, 'the socket to be closed');
   });
 
   describe('QUIT', () => {
@@ -110,7 +111,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED']);
       expect([rec.stateDone, rec.inputDone]).to.deep.equal([true, true]);
       const peer = await server.peer(1);
-      await until(() => peer.closed !== undefined, 1000, 'the close');
+      await until(() => peer.closed !== undefined, WAIT, 'the close');
       expect(peer.closed).to.deep.equal({ code: 1000, reason: '' });
       await settles(baseline);
     });
@@ -120,7 +121,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       const url = await refusedUrl();
       const baseline = resources();
       const connecting = startWeb(server.url);
-      await until(() => server.sockets.length === 1, 1000, 'the TCP connection');
+      await until(() => server.sockets.length === 1, WAIT, 'the TCP connection');
       connecting.machine.command.complete();
       expect(connecting.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED']);
 
@@ -129,7 +130,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       waiting.machine.command.error(new Error('done'));
       expect(waiting.lines().slice(-2)).to.deep.equal(['WAITING a=1 d=60000', 'DISCONNECTED']);
       expect([connecting.stateDone, waiting.stateDone]).to.deep.equal([true, true]);
-      await until(() => server.closedCount() === 1, 1000, 'the socket to be closed');
+      await until(() => server.closedCount() === 1, WAIT, 'the socket to be closed');
       await settles(baseline);
     });
   });
@@ -147,27 +148,27 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
 
     it('a quiet connection whose server answers the heartbeat stays CONNECTED across several intervals; heartbeats use the current format', async () => {
       const server = await wsServer(answering());
-      const rec = startWeb(server.url, { heartbeat: 'hb', pingInterval: 40, pongTimeout: 40 });
+      const rec = startWeb(server.url, { heartbeat: 'hb', pingInterval: 40, pongTimeout: 1000 });
       await nextState(rec.machine, 'CONNECTED');
       const peer = await server.peer(1);
-      await until(() => peer.frames.length >= 4, 1500, 'four heartbeats');
+      await until(() => peer.frames.length >= 4, WAIT, 'four heartbeats');
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""']);
       expect(new Set(peer.frames.map(frameLine))).to.deep.equal(new Set(['b:hb']));
       expect(peer.pings).to.equal(0); // the WHATWG API cannot ping
       rec.machine.command.next(Command.USE_TEXT);
-      await until(() => peer.frames.at(-1)?.binary === false, 1000, 'a text heartbeat');
+      await until(() => peer.frames.at(-1)?.binary === false, WAIT, 'a text heartbeat');
       expect(frameLine(peer.frames.at(-1) as Frame)).to.equal('t:hb');
     });
 
     it('a server that stops answering: PongTimeoutError pingInterval + pongTimeout after the last frame, then a reconnect', async () => {
       const server = await wsServer(answering(2));
-      const rec = startWeb(server.url, { heartbeat: 'hb', pingInterval: 60, pongTimeout: 60, minUptime: 60_000, retryDelay: 10_000 });
-      await rec.nth('CONNECTED', 2, 2000);
+      const rec = startWeb(server.url, { heartbeat: 'hb', pingInterval: 60, pongTimeout: 300, minUptime: 60_000, retryDelay: 10_000 });
+      await rec.nth('CONNECTED', 2);
       expect(rec.lines().slice(0, 5)).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED PongTimeoutError', 'CONNECTING a=1', 'CONNECTED p=""']);
       expect(rec.statuses[2]?.error).to.be.instanceOf(PongTimeoutError);
       expect(rec.input.slice(0, 2)).to.deep.equal(['ack', 'ack']);
       const took = (rec.times[2] as number) - (rec.inputTimes[1] as number);
-      expect(took).to.be.within(120 - 5, 120 + JITTER);
+      expectDue(took, 360);
       const first = await server.peer(1);
       expect(first.frames.map(frameLine)).to.deep.equal(['b:hb', 'b:hb', 'b:hb']);
     });
@@ -178,7 +179,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       await nextState(rec.machine, 'CONNECTED');
       const peer = await server.peer(1);
       rec.machine.command.next(Command.PING);
-      await until(() => peer.frames.length === 1, 1000, 'the heartbeat');
+      await until(() => peer.frames.length === 1, WAIT, 'the heartbeat');
       expect(frameLine(peer.frames[0] as Frame)).to.equal('b:hb');
     });
 
@@ -253,7 +254,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       }
       const server = await wsServer();
       const rec = start(server.url, { WebSocket: Broken as unknown as WebSocketConstructor, retryDelay: 10_000 });
-      await rec.count(3, 500);
+      await rec.count(3);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectError', 'WAITING a=1 d=10000']);
     });
 

@@ -304,7 +304,7 @@ describe('security', function () {
       expect(drop?.error).to.include({ code: 1009 });
       expect(drop?.error?.message).to.include('maxMessageSize');
       expect(log.all.map((s) => s.state)).to.deep.equal([State.CONNECTING, State.CONNECTED, State.DISCONNECTED, State.CONNECTING, State.CONNECTED]);
-      await until(() => sizes.length === 2, 2000, 'the two messages at the limit');
+      await until(() => sizes.length === 2, 5000, 'the two messages at the limit');
       expect(sizes).to.deep.equal([1024, 1024]);
     });
 
@@ -335,9 +335,10 @@ describe('security', function () {
       expect(error).to.be.instanceOf(ConnectTimeoutError);
       expect(error).to.include({ timeout: connectTimeout });
       const took = (log.times[1] ?? 0) - before;
-      expect(took).to.be.within(connectTimeout - 2, connectTimeout + 50);
+      expect(took).to.be.at.least(connectTimeout - 50); // timers run on the loop's clock, which lags under load
+      expect(took).to.be.at.most(connectTimeout + 1000); // generous: a loaded machine; exact in virtual time
       expect(proxy.stats.bytesDown, 'the server was answering, slowly').to.be.within(1, 128);
-      await until(() => proxy.links.size === 0, 2000, 'the socket to be closed');
+      await until(() => proxy.links.size === 0, 5000, 'the socket to be closed');
     });
 
     it('a server that accepts the connection but never answers the upgrade is cut off by connectTimeout', async () => {
@@ -348,7 +349,7 @@ describe('security', function () {
       proxy.accept = 'hang';
       const { machine, log } = start(`ws://127.0.0.1:${proxy.port}/`, { connectTimeout: 200, maxAttempts: 1 });
       expect(await finalError(machine, log)).to.be.instanceOf(ConnectTimeoutError);
-      await until(() => proxy.links.size === 0, 2000, 'the socket to be closed');
+      await until(() => proxy.links.size === 0, 5000, 'the socket to be closed');
     });
 
     describe('redirects', () => {

@@ -21,6 +21,11 @@ export interface SoakOptions {
   seed?: number;
   /** Mean ms between two faults (over all machines). */
   faultEveryMs?: number;
+  /**
+   * Go on past `seconds` (up to three times as long) until this many faults were injected: a
+   * loaded machine reconnects more slowly, and a fault needs a connection to hit.
+   */
+  minFaults?: number;
   /** ms between two sends of one machine, on average. */
   sendEveryMs?: number;
   /** Progress lines; none by default. */
@@ -126,8 +131,10 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   let heapPeak = heapBefore;
 
   const faults: Record<string, number> = {};
+  let faultCount = 0;
   const count1 = (name: string): void => {
     faults[name] = (faults[name] ?? 0) + 1;
+    faultCount++;
   };
   let received = 0;
   let duplicated = 0;
@@ -280,11 +287,13 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
 
   const started = performance.now();
   const endAt = started + seconds * 1000;
+  const latestEndAt = started + 3 * seconds * 1000;
+  const minFaults = options.minFaults ?? 0;
   let nextFaultAt = started + 500;
   let nextServerSendAt = started;
   let nextLogAt = started + 10_000;
   let nextHeapAt = started + 2000;
-  while (performance.now() < endAt) {
+  while (performance.now() < endAt || (faultCount < minFaults && performance.now() < latestEndAt)) {
     const now = performance.now();
     for (const client of clients) {
       if (now < client.nextSendAt) continue;
@@ -375,7 +384,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   const heapAfter = await heapUsed();
 
   return {
-    seconds,
+    seconds: Math.round((stopAt - started) / 100) / 10, // of faults: more than asked when minFaults needed it
     machines: count,
     seed,
     faults,

@@ -33,13 +33,13 @@ function watch(socket: FakeWebSocket, log: (entry: string) => void): void {
   socket.addEventListener('open', () => log(`open ${JSON.stringify(socket.protocol)}`));
   socket.addEventListener('error', () => log('error'));
   socket.addEventListener('message', (event) => {
-    const { data } = event as FakeMessageEvent;
+    const { data } = event;
     if (typeof data === 'string') log(`text ${data}`);
     else if (data instanceof ArrayBuffer) log(`arraybuffer ${[...new Uint8Array(data)].join(',')}`);
     else log(`blob ${data.size}`);
   });
   socket.addEventListener('close', (event) => {
-    const { code, reason, wasClean } = event as FakeCloseEvent;
+    const { code, reason, wasClean } = event;
     log(`close ${code} ${JSON.stringify(reason)} ${wasClean ? 'clean' : 'unclean'} readyState=${socket.readyState}`);
   });
 }
@@ -458,6 +458,26 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
       expect(calls).to.deep.equal(['first listener', 'handler one this=true', 'last listener', 'first listener', 'last listener']);
     });
 
+    it('types addEventListener by event (message: FakeMessageEvent, close: FakeCloseEvent); handleEvent objects and removal work', () => {
+      const seen: string[] = [];
+      virtual((t) => {
+        const socket = new t.server.WebSocket('ws://test/');
+        const onMessage = (event: FakeMessageEvent): void => void seen.push(`message ${String(event.data)} from ${event.origin}`);
+        socket.addEventListener('message', onMessage);
+        socket.addEventListener('message', { handleEvent: (event) => seen.push(`object ${String(event.data)}`) });
+        socket.addEventListener('close', (event: FakeCloseEvent) => seen.push(`close ${event.code} ${event.wasClean ? 'clean' : 'unclean'}`));
+        // @ts-expect-error a close event carries no data
+        socket.addEventListener('close', (event) => event.data);
+        t.server.connection$.subscribe((c) => c.send('one'));
+        t.at(10, () => {
+          socket.removeEventListener('message', onMessage);
+          t.server.lastConnection.send('two');
+        });
+        t.at(20, () => t.server.lastConnection.close(4000));
+      });
+      expect(seen).to.deep.equal(['message one from ws://test', 'object one', 'object two', 'close 4000 clean']);
+    });
+
     it('rejects bad server options', () => {
       expect(() => new FakeServer({ latency: -1 })).to.throw(RangeError, /latency/);
       expect(() => new FakeServer({ answer: 'maybe' as 'manual' })).to.throw(RangeError, /answer/);
@@ -484,7 +504,7 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
       socket.send('a');
       socket.send('b');
       expect(seen).to.deep.equal(['open ""']);
-      await new Promise<void>((resolve) => socket.addEventListener('message', (e) => (e as FakeMessageEvent).data === 'echo b' && resolve()));
+      await new Promise<void>((resolve) => socket.addEventListener('message', (e) => e.data === 'echo b' && resolve()));
       socket.close(1000);
       expect(socket.readyState).to.equal(FakeWebSocket.CLOSING);
       await new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }));
