@@ -6,7 +6,17 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['.tmp/', 'dist/', 'docs/', 'node_modules/', '**/.out/', '**/.angular/', 'examples/angular/dist/', 'examples/browser/bundle*.js', 'bench/charts/'],
+    ignores: [
+      '.tmp/',
+      'dist/',
+      'docs/',
+      'node_modules/',
+      '**/.out/',
+      '**/.angular/',
+      'examples/angular/dist/',
+      'examples/browser/bundle*.js',
+      'bench/charts/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -19,7 +29,10 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a const object and a same-name type instead of an enum.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use a const object and a same-name type instead of an enum.' },
+      ],
       // Numbers and booleans in template literals are what error messages are made of.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // `(x) => list.push(x)` and `() => subscriber.complete()` are how RxJS callbacks are written;

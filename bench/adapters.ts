@@ -10,15 +10,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MachineOptions } from '../lib/index.js';
 
-export const LIBS = [
-  'ws-machine',
-  'ws',
-  'rxjs',
-  'partysocket',
-  'reconnecting-websocket',
-  'rxjs-websockets',
-  'websocket-ts',
-] as const;
+export const LIBS = ['ws-machine', 'ws', 'rxjs', 'partysocket', 'reconnecting-websocket', 'rxjs-websockets', 'websocket-ts'] as const;
 
 /**
  * Raw ws with keep-alive written by hand (a ping after `pingInterval` of silence, a deadline of
@@ -49,8 +41,7 @@ export const SETTINGS: Record<Lib, string> = {
   rxjs: "`webSocket({ WebSocketCtor: ws, binaryType: 'nodebuffer', serializer/deserializer: identity })`, `retry()` + `repeat()` (no delay)",
   partysocket:
     "`partysocket/ws` ReconnectingWebSocket, `{ WebSocket: ws, minReconnectionDelay: 0, minUptime: 50 }`, binaryType 'nodebuffer', addEventListener",
-  'reconnecting-websocket':
-    "`{ WebSocket: ws, minReconnectionDelay: 0, minUptime: 50 }`, binaryType 'nodebuffer', addEventListener",
+  'reconnecting-websocket': "`{ WebSocket: ws, minReconnectionDelay: 0, minUptime: 50 }`, binaryType 'nodebuffer', addEventListener",
   'rxjs-websockets': "factory `new ws(url, protocols)` with binaryType 'nodebuffer', `switchMap` to the messages, `retry()` (no delay)",
   'websocket-ts': '`globalThis.WebSocket = ws` (Node 20 has none), `WebsocketBuilder` with `ConstantBackoff(0)`',
   'ws-keepalive':

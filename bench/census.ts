@@ -199,10 +199,7 @@ const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 /** One library's top rows. */
 export function libTable(c: Census, top: number): string[] {
-  const out = [
-    `| ${c.lib}: object (constructor; closure @ file:line) | count/conn | bytes/conn | share |`,
-    '|---|---|---|---|',
-  ];
+  const out = [`| ${c.lib}: object (constructor; closure @ file:line) | count/conn | bytes/conn | share |`, '|---|---|---|---|'];
   for (const r of c.rows.slice(0, top)) {
     out.push(`| ${esc(r.key)} | ${num(r.count)} | ${num(r.bytes, 0)} | ${((r.bytes / c.totalBytes) * 100).toFixed(1)} % |`);
   }
@@ -229,7 +226,9 @@ export function extraTable(c: Census, raw: Census, top: number): string[] {
     '|---|---|---|---|---|---|',
   ];
   for (const x of rows.slice(0, top)) {
-    out.push(`| ${esc(x.key)} | ${num(x.m.count)} | ${num(x.m.bytes, 0)} | ${num(x.r.count)} | ${num(x.r.bytes, 0)} | ${num(x.extra, 0)} |`);
+    out.push(
+      `| ${esc(x.key)} | ${num(x.m.count)} | ${num(x.m.bytes, 0)} | ${num(x.r.count)} | ${num(x.r.bytes, 0)} | ${num(x.extra, 0)} |`,
+    );
   }
   out.push(
     `| **total** | **${num(c.totalCount, 1)}** | **${num(c.totalBytes, 0)}** | **${num(raw.totalCount, 1)}** | **${num(raw.totalBytes, 0)}** | **${num(c.totalBytes - raw.totalBytes, 0)}** |`,
@@ -245,9 +244,7 @@ export function summaryTable(all: Census[]): string[] {
   ];
   for (const c of all) {
     const ratio = raw ? (c.totalBytes / raw.totalBytes).toFixed(2) : '—';
-    out.push(
-      `| ${c.lib} | ${num(c.totalCount, 1)} | ${num(c.totalBytes, 0)} | ${ratio} | ${(c.heap / 1024).toFixed(2)} KiB |`,
-    );
+    out.push(`| ${c.lib} | ${num(c.totalCount, 1)} | ${num(c.totalBytes, 0)} | ${ratio} | ${(c.heap / 1024).toFixed(2)} KiB |`);
   }
   return out;
 }

@@ -73,7 +73,9 @@ export function svgChart(c: Chart): string {
       out.push(`<text x="${left + 4}" y="${cy + 4}" fill="#b91c1c">no result</text>`);
       return;
     }
-    out.push(`<rect x="${left}" y="${px(cy - bar / 2)}" width="${px(Math.max(1, x(b.value) - left))}" height="${bar}" fill="${fill}" rx="2"/>`);
+    out.push(
+      `<rect x="${left}" y="${px(cy - bar / 2)}" width="${px(Math.max(1, x(b.value) - left))}" height="${bar}" fill="${fill}" rx="2"/>`,
+    );
     if (Number.isFinite(b.min) && Number.isFinite(b.max) && b.max > b.min) {
       const [x1, x2] = [px(x(b.min)), px(x(b.max))];
       out.push(
@@ -148,11 +150,15 @@ export function svgOverview(title: string, subtitle: string, rows: OverviewRow[]
       `<text x="${tx}" y="${bottom + 16}" text-anchor="middle" fill="#6b7280">${Number(t.toFixed(3))}</text>`,
     );
   }
-  out.push(`<text x="${left + plotW / 2}" y="${bottom + 31}" text-anchor="middle" fill="#6b7280">ratio to raw ws${domain < 4 ? '' : ' (cut at 4)'}</text>`);
+  out.push(
+    `<text x="${left + plotW / 2}" y="${bottom + 31}" text-anchor="middle" fill="#6b7280">ratio to raw ws${domain < 4 ? '' : ' (cut at 4)'}</text>`,
+  );
   rows.forEach((r, i) => {
     const cy = top + i * row + row / 2;
     if (i % 2) out.push(`<rect x="0" y="${top + i * row}" width="${width}" height="${row}" fill="#f9fafb"/>`);
-    out.push(`<text x="${left - 8}" y="${cy + 4}" text-anchor="end" fill="#111827">${esc(r.label)} <tspan fill="#6b7280">(${r.better} better)</tspan></text>`);
+    out.push(
+      `<text x="${left - 8}" y="${cy + 4}" text-anchor="end" fill="#111827">${esc(r.label)} <tspan fill="#6b7280">(${r.better} better)</tspan></text>`,
+    );
     if (Number.isFinite(r.value)) {
       out.push(`<rect x="${left}" y="${px(cy - 6)}" width="${px(Math.max(1, x(r.value) - left))}" height="12" fill="#2563eb" rx="2"/>`);
       if (r.max > r.min) {
@@ -160,10 +166,15 @@ export function svgOverview(title: string, subtitle: string, rows: OverviewRow[]
       }
     }
     for (const p of r.peers) {
-      if (Number.isFinite(p.value)) out.push(`<circle cx="${px(x(p.value))}" cy="${cy}" r="4" fill="#9ca3af" fill-opacity="0.8" stroke="#4b5563"><title>${esc(`${p.name}: ${p.value.toFixed(2)}`)}</title></circle>`);
+      if (Number.isFinite(p.value))
+        out.push(
+          `<circle cx="${px(x(p.value))}" cy="${cy}" r="4" fill="#9ca3af" fill-opacity="0.8" stroke="#4b5563"><title>${esc(`${p.name}: ${p.value.toFixed(2)}`)}</title></circle>`,
+        );
     }
-    if (r.target !== undefined) out.push(`<line x1="${px(x(r.target))}" y1="${cy - 10}" x2="${px(x(r.target))}" y2="${cy + 10}" stroke="#dc2626" stroke-width="2"/>`);
-    if (Number.isFinite(r.value)) out.push(`<text x="${width - 12}" y="${cy + 4}" text-anchor="end" fill="#1d4ed8">${r.value.toFixed(2)}</text>`);
+    if (r.target !== undefined)
+      out.push(`<line x1="${px(x(r.target))}" y1="${cy - 10}" x2="${px(x(r.target))}" y2="${cy + 10}" stroke="#dc2626" stroke-width="2"/>`);
+    if (Number.isFinite(r.value))
+      out.push(`<text x="${width - 12}" y="${cy + 4}" text-anchor="end" fill="#1d4ed8">${r.value.toFixed(2)}</text>`);
   });
   const one = px(x(1));
   out.push(`<line x1="${one}" y1="${top - 4}" x2="${one}" y2="${bottom}" stroke="#374151" stroke-dasharray="2 3"/>`, '</svg>', '');

@@ -86,9 +86,7 @@ async function scriptUrls(): Promise<Record<string, string>> {
   session.on('Debugger.scriptParsed', ({ params }) => {
     urls[params.scriptId] = params.url;
   });
-  await new Promise<void>((resolve, reject) =>
-    session.post('Debugger.enable', (e) => (e ? reject(e) : resolve())),
-  );
+  await new Promise<void>((resolve, reject) => session.post('Debugger.enable', (e) => (e ? reject(e) : resolve())));
   await new Promise<void>((resolve) => session.post('Debugger.disable', () => resolve()));
   session.disconnect();
   return urls;

@@ -39,7 +39,6 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-
 export class Child {
   private seq = 0;
   private readonly pending = new Map<number, Pending>();

@@ -27,7 +27,10 @@ export function revision(): string {
 /** Runs `npm run build` when dist/ is missing or older than lib/ (or when `force`). */
 export function ensureBuild(force: boolean): void {
   if (DIST_OVERRIDE) return;
-  const r = spawnSync(process.execPath, [`${ROOT}scripts/build.mjs`, ...(force ? [] : ['--if-stale'])], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  const r = spawnSync(process.execPath, [`${ROOT}scripts/build.mjs`, ...(force ? [] : ['--if-stale'])], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  });
   if (r.status !== 0) throw new Error('npm run build failed');
 }
 

@@ -120,9 +120,7 @@ const only = new Set<Scenario>(argv.only ? (argv.only.split(',') as Scenario[]) 
 for (const name of only) {
   if (!SCENARIOS.includes(name)) throw new Error(`--only: unknown scenario ${name} (known: ${SCENARIOS.join(', ')})`);
 }
-const libs: Lib[] = argv.libs
-  ? LIBS.filter((l) => l === 'ws' || argv.libs!.split(',').includes(l))
-  : [...LIBS];
+const libs: Lib[] = argv.libs ? LIBS.filter((l) => l === 'ws' || argv.libs!.split(',').includes(l)) : [...LIBS];
 /** Throughput rows run raw ws between every two libraries (see bracketedRounds). */
 const bracket = !argv['no-bracket'];
 /** Stream rows send a tenth of the messages through each connection before the timed run. */
@@ -130,7 +128,15 @@ const warmConnection = !argv['no-warm-connection'];
 const stream16kCount = argv['stream16k-count'] ? Number(argv['stream16k-count']) : cfg.stream16k;
 const stream16kReps = argv['stream16k-reps'] ? Number(argv['stream16k-reps']) : argv.reps ? cfg.reps : cfg.stream16kReps;
 const filtered = Boolean(
-  argv.only || argv.libs || argv.reps || argv['stream16k-count'] || argv['stream16k-reps'] || argv['no-pin'] || argv['no-gc'] || argv['no-bracket'] || argv['no-warm-connection'],
+  argv.only ||
+  argv.libs ||
+  argv.reps ||
+  argv['stream16k-count'] ||
+  argv['stream16k-reps'] ||
+  argv['no-pin'] ||
+  argv['no-gc'] ||
+  argv['no-bracket'] ||
+  argv['no-warm-connection'],
 );
 const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel accept queue is 4096)
 
@@ -266,7 +272,10 @@ async function rounds(
         const message = e instanceof Error ? e.message : String(e);
         log(`  ${lib}: ${message}`);
         for (const m of ms) m.errors.set(lib, message);
-        await workers.get(lib)?.call('close').catch(() => undefined);
+        await workers
+          .get(lib)
+          ?.call('close')
+          .catch(() => undefined);
         await serverQuiet();
       }
     }
@@ -301,7 +310,10 @@ async function bracketedRounds(
         const message = e instanceof Error ? e.message : String(e);
         log(`  ${lib}: ${message}`);
         for (const m of ms) m.errors.set(lib, message);
-        await workers.get(lib)?.call('close').catch(() => undefined);
+        await workers
+          .get(lib)
+          ?.call('close')
+          .catch(() => undefined);
         await serverQuiet();
         return undefined;
       }
@@ -562,8 +574,20 @@ async function fleet(
 async function memory(n: number): Promise<void> {
   const common = { unit: 'KiB/conn', better: 'lower' as const, fmt: fixed(1), libs };
   const title = `idle memory per connection (growth from ${(n / 2).toLocaleString('en')} to ${n.toLocaleString('en')} connections), fresh process per library and repetition`;
-  const rss = metric({ key: 'rss', title: `${title}: RSS`, headline: 'RSS per idle connection', ...common, target: { op: '<=', value: 1.1 } });
-  const heap = metric({ key: 'heap', title: `${title}: heap`, headline: 'heap per idle connection', ...common, target: { op: '<=', value: 1.5 } });
+  const rss = metric({
+    key: 'rss',
+    title: `${title}: RSS`,
+    headline: 'RSS per idle connection',
+    ...common,
+    target: { op: '<=', value: 1.1 },
+  });
+  const heap = metric({
+    key: 'heap',
+    title: `${title}: heap`,
+    headline: 'heap per idle connection',
+    ...common,
+    target: { op: '<=', value: 1.5 },
+  });
   await rounds(title, libs, quick ? 0 : 1, cfg.memoryReps, [rss, heap], async (lib, r) => {
     const res = await fleet(lib, n, 0, 'memory', undefined, FIXED_YOUNG_GENERATION);
     if (r >= 0) {
@@ -809,9 +833,9 @@ function streamDiagnostics(): string[] {
   if (!streamRuns.length) return [];
   const out = [
     '',
-    '### Stream runs: where the client\'s time went',
+    "### Stream runs: where the client's time went",
     '',
-    'Per library, medians over the measured runs: wall time of a run, the client process\'s CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, and major (mark-compact) collections per run.',
+    "Per library, medians over the measured runs: wall time of a run, the client process's CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, and major (mark-compact) collections per run.",
     '',
     '| stream | library | runs | wall ms | client CPU / wall | GC pauses / wall | major GCs per run |',
     '|---|---|---|---|---|---|---|',
@@ -890,7 +914,11 @@ function writeCharts(dir: string): void {
   if (rows.length) {
     writeFileSync(
       `${dir}/overview.svg`,
-      svgOverview('ws-machine against raw ws and the peer libraries', `npm run bench, ${cfg.mode} mode, ${new Date().toISOString().slice(0, 10)}: medians of the per-repetition ratios`, rows),
+      svgOverview(
+        'ws-machine against raw ws and the peer libraries',
+        `npm run bench, ${cfg.mode} mode, ${new Date().toISOString().slice(0, 10)}: medians of the per-repetition ratios`,
+        rows,
+      ),
     );
   }
 }
@@ -1023,7 +1051,12 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     lines.push(...before);
     if (censusResults.length) {
       const heading = `### Heap census of this run's build${before.length ? ' (after)' : ''}`;
-      lines.push('', '<!-- census:after:start -->', ...censusReport(censusResults, 15, heading, `commit ${measured}`), '<!-- census:after:end -->');
+      lines.push(
+        '',
+        '<!-- census:after:start -->',
+        ...censusReport(censusResults, 15, heading, `commit ${measured}`),
+        '<!-- census:after:end -->',
+      );
     }
   }
   lines.push(
@@ -1079,7 +1112,9 @@ async function main(): Promise<void> {
   writeFileSync(target, text);
   log(`wrote ${target} and the charts in ${chartDir}`);
   if (argv.json) {
-    const values = Object.fromEntries(metrics.map((m) => [m.key, Object.fromEntries([...m.values].map(([l, v]) => [l, Object.fromEntries(v)]))]));
+    const values = Object.fromEntries(
+      metrics.map((m) => [m.key, Object.fromEntries([...m.values].map(([l, v]) => [l, Object.fromEntries(v)]))]),
+    );
     const paired = Object.fromEntries(
       metrics.filter((m) => m.paired).map((m) => [m.key, Object.fromEntries([...m.paired!].map(([l, v]) => [l, Object.fromEntries(v)]))]),
     );

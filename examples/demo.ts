@@ -62,7 +62,9 @@ function showStatus({ state, error, attempt, delay, protocol }: Status): string 
 
 function showMessage(message: Message): string {
   if (typeof message === 'string') return `text   "${message}"`;
-  const hex = Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  const hex = Buffer.from(message.buffer, message.byteOffset, message.byteLength)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1 ');
   return `binary <${hex}> (${message.byteLength} bytes)`;
 }
 

@@ -177,7 +177,10 @@ function table(index: number, rows: readonly Row[]): string {
   const lines = [
     `${title}: ${rows.reduce((n, row) => n + row.count, 0)} ticks`,
     `           ${'symbol'.padEnd(6)}${cell('count', 7)}${cell('min')}${cell('max')}${cell('avg')}${cell('last')}`,
-    ...rows.map((row) => `           ${row.symbol.padEnd(6)}${cell(String(row.count), 7)}${cell(row.min)}${cell(row.max)}${cell(row.sum / row.count)}${cell(row.last)}`),
+    ...rows.map(
+      (row) =>
+        `           ${row.symbol.padEnd(6)}${cell(String(row.count), 7)}${cell(row.min)}${cell(row.max)}${cell(row.sum / row.count)}${cell(row.last)}`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -21,7 +21,8 @@ function newestInput() {
     if (stat.isDirectory()) for (const entry of readdirSync(path)) visit(join(path, entry));
     else newest = Math.max(newest, stat.mtimeMs);
   };
-  for (const input of ['lib', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.cjs.json', 'scripts/build.mjs', 'package.json']) visit(join(root, input));
+  for (const input of ['lib', 'tsconfig.json', 'tsconfig.build.json', 'tsconfig.cjs.json', 'scripts/build.mjs', 'package.json'])
+    visit(join(root, input));
   return newest;
 }
 

@@ -55,7 +55,9 @@ function placeholders(code: string): string[] {
     .filter(([name]) => {
       const id = name.replace('$', '\\$');
       const used = new RegExp(`(^|[^.\\w$])${id}(?![\\w$])`).test(code);
-      const declared = new RegExp(`\\b(const|let|var|function|class|import)\\s+(type\\s+)?${id}(?![\\w$])|import[^;]*[{,\\s]${id}[\\s,}]`).test(code);
+      const declared = new RegExp(
+        `\\b(const|let|var|function|class|import)\\s+(type\\s+)?${id}(?![\\w$])|import[^;]*[{,\\s]${id}[\\s,}]`,
+      ).test(code);
       return used && !declared;
     })
     .map(([, declaration]) => `declare ${declaration};`);
@@ -77,7 +79,8 @@ function fenced(file: string, text: string, lineOffset = 0): Omit<Snippet, 'modu
     let end = start;
     while (end < lines.length && !/^\s*```\s*$/.test(lines[end]!)) end++;
     const name = /\bfile=([\w.-]+\.ts)\b/.exec(open[2]!)?.[1];
-    if (!/\bnocheck\b/.test(open[2]!)) found.push({ file, line: lineOffset + start + 1, code: lines.slice(start, end).join('\n'), ...(name ? { name } : {}) });
+    if (!/\bnocheck\b/.test(open[2]!))
+      found.push({ file, line: lineOffset + start + 1, code: lines.slice(start, end).join('\n'), ...(name ? { name } : {}) });
     i = end;
   }
   return found;
@@ -97,7 +100,12 @@ function tsdoc(file: string): Omit<Snippet, 'module'>[] {
     // Strip the comment's frame (` * `) line by line, keeping the line count.
     const body = comment[0]
       .split('\n')
-      .map((l) => l.replace(/^\s*\/\*\*\s?/, '').replace(/\s*\*\/\s*$/, '').replace(/^\s*\* ?/, ''))
+      .map((l) =>
+        l
+          .replace(/^\s*\/\*\*\s?/, '')
+          .replace(/\s*\*\/\s*$/, '')
+          .replace(/^\s*\* ?/, ''),
+      )
       .join('\n');
     const example = body.indexOf('@example');
     const before = body.slice(0, example).split('\n').length - 1;
@@ -107,7 +115,12 @@ function tsdoc(file: string): Omit<Snippet, 'module'>[] {
 }
 
 function sources(): string[] {
-  const list = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const list = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const path = `${dir}/${entry.name}`;
@@ -160,7 +173,12 @@ const options: ts.CompilerOptions = {
 let previous: ts.Program | undefined;
 function check(snippets: Snippet[]): ts.Diagnostic[] {
   // The second pass reuses what the first one parsed (the libraries' declarations above all).
-  previous = ts.createProgram(snippets.map((s) => join(work, s.module)), options, undefined, previous);
+  previous = ts.createProgram(
+    snippets.map((s) => join(work, s.module)),
+    options,
+    undefined,
+    previous,
+  );
   return [...ts.getPreEmitDiagnostics(previous)];
 }
 
@@ -177,7 +195,8 @@ function exportsOf(): Map<string, string> {
     const module = (node.moduleSpecifier as ts.StringLiteral).text;
     const symbol = checker.getSymbolAtLocation(node.moduleSpecifier);
     if (!symbol) return;
-    for (const name of checker.getExportsOfModule(symbol).map((e) => e.name)) if (!owner.has(name) && name !== 'default') owner.set(name, module);
+    for (const name of checker.getExportsOfModule(symbol).map((e) => e.name))
+      if (!owner.has(name) && name !== 'default') owner.set(name, module);
   });
   rmSync(probe);
   return owner;

@@ -136,7 +136,11 @@ async function main(): Promise<void> {
   const tgz = join(work, pack.filename);
   const paths = pack.files.map((f) => f.path);
   const stray = paths.filter((p) => !/^(dist\/|package\.json$|README\.md$|LICENSE$)/.test(p));
-  step('npm pack', stray.length === 0, `${paths.length} files, ${(pack.size / 1024).toFixed(1)} kB${stray.length ? `; unexpected: ${stray.join(', ')}` : ''}`);
+  step(
+    'npm pack',
+    stray.length === 0,
+    `${paths.length} files, ${(pack.size / 1024).toFixed(1)} kB${stray.length ? `; unexpected: ${stray.join(', ')}` : ''}`,
+  );
   // Source maps would point at lib/*.ts, which is not shipped: the package carries none.
   const maps = paths.filter((p) => p.endsWith('.map'));
   step('no source maps (their sources are not shipped)', maps.length === 0, maps.length ? maps.slice(0, 3).join(', ') : '');
@@ -166,7 +170,11 @@ async function main(): Promise<void> {
     await sh('tar', ['-xzf', tgz, '-C', pkgDir, '--strip-components=1'], app);
     for (const dep of ['rxjs', 'ws']) symlinkSync(join(root, 'node_modules', dep), join(app, 'node_modules', dep));
   }
-  step('install tarball into a fresh project', existsSync(join(app, 'node_modules', 'ws-machine', 'package.json')), install.ok ? 'npm install --offline' : 'fallback: extracted + linked');
+  step(
+    'install tarball into a fresh project',
+    existsSync(join(app, 'node_modules', 'ws-machine', 'package.json')),
+    install.ok ? 'npm install --offline' : 'fallback: extracted + linked',
+  );
 
   // 3. runtime from ESM and CommonJS, TypeScript consumers, browser bundle: independent of each other
   writeFileSync(join(app, 'esm.mjs'), consumer('esm'));
@@ -179,7 +187,14 @@ async function main(): Promise<void> {
   writeFileSync(
     join(app, 'tsconfig.node.json'),
     JSON.stringify({
-      compilerOptions: { ...strict, module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022'], types: ['node'], typeRoots: [join(root, 'node_modules', '@types')] },
+      compilerOptions: {
+        ...strict,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        lib: ['es2022'],
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules', '@types')],
+      },
       files: ['consumer.mts', 'consumer.cts'],
     }),
   );
@@ -187,11 +202,21 @@ async function main(): Promise<void> {
   writeFileSync(
     join(app, 'tsconfig.browser.json'),
     JSON.stringify({
-      compilerOptions: { ...strict, module: 'esnext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['es2022', 'dom'], types: [] },
+      compilerOptions: {
+        ...strict,
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        customConditions: ['browser'],
+        lib: ['es2022', 'dom'],
+        types: [],
+      },
       files: ['browser.ts'],
     }),
   );
-  writeFileSync(join(app, 'entry.js'), `import { Machine, State, Command } from 'ws-machine';\nglobalThis.wsm = { Machine, State, Command };\n`);
+  writeFileSync(
+    join(app, 'entry.js'),
+    `import { Machine, State, Command } from 'ws-machine';\nglobalThis.wsm = { Machine, State, Command };\n`,
+  );
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const [esm, cjs, tsNode, tsBrowser, bundle] = await Promise.all([
     runNode('esm.mjs', app),
@@ -225,7 +250,14 @@ async function browserBundle(app: string): Promise<{ ok: boolean; detail: string
   const code = result.outputFiles[0]!.text;
   const inputs = Object.keys(result.metafile.inputs);
   const wsInputs = inputs.filter((p) => /node_modules\/ws\//.test(p));
-  const markers = ['require("ws")', "require('ws')", 'from "ws"', 'Sec-WebSocket-Key', 'permessage-deflate', 'ws does not work in the browser'];
+  const markers = [
+    'require("ws")',
+    "require('ws')",
+    'from "ws"',
+    'Sec-WebSocket-Key',
+    'permessage-deflate',
+    'ws does not work in the browser',
+  ];
   const found = markers.filter((m) => code.includes(m));
   const ours = inputs.filter((p) => p.includes('node_modules/ws-machine/'));
   const browserEntry = ours.some((p) => p.endsWith('index.browser.js'));

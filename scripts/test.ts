@@ -55,7 +55,14 @@ let interrupted = false;
 function runStage(stage: Stage): Promise<Result> {
   const started = Date.now();
   if (!(stage.script in scripts)) {
-    return Promise.resolve({ script: stage.script, passed: 0, failed: 0, pending: 0, ms: 0, note: 'not run: package.json has no such script' });
+    return Promise.resolve({
+      script: stage.script,
+      passed: 0,
+      failed: 0,
+      pending: 0,
+      ms: 0,
+      note: 'not run: package.json has no such script',
+    });
   }
   return new Promise((done) => {
     // A process group of its own, so that a stage over its limit is stopped with everything it started.
@@ -123,20 +130,26 @@ async function main(): Promise<void> {
     const result = await runStage(stage);
     results.push(result);
     const status = result.failed ? 'FAILED' : result.note ? 'SKIPPED' : 'ok';
-    console.log(`━━ ${stage.script}: ${status}, ${result.passed} passed, ${result.failed} failed in ${secs(result.ms)}${result.note ? ` (${result.note})` : ''}`);
+    console.log(
+      `━━ ${stage.script}: ${status}, ${result.passed} passed, ${result.failed} failed in ${secs(result.ms)}${result.note ? ` (${result.note})` : ''}`,
+    );
   }
   const total = Date.now() - started;
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const width = Math.max(...results.map((r) => r.script.length), 5);
-  console.log(`\n${'stage'.padEnd(width)}  ${'passed'.padStart(6)}  ${'failed'.padStart(6)}  ${'pending'.padStart(7)}  ${'time'.padStart(8)}`);
+  console.log(
+    `\n${'stage'.padEnd(width)}  ${'passed'.padStart(6)}  ${'failed'.padStart(6)}  ${'pending'.padStart(7)}  ${'time'.padStart(8)}`,
+  );
   for (const r of results) {
     const mark = r.failed ? '  ✗' : r.note ? '  -' : '';
     console.log(
       `${r.script.padEnd(width)}  ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.pending).padStart(7)}  ${secs(r.ms).padStart(8)}${mark}${r.note ? ` ${r.note}` : ''}`,
     );
   }
-  console.log(`${'total'.padEnd(width)}  ${String(passed).padStart(6)}  ${String(failed).padStart(6)}  ${''.padStart(7)}  ${secs(total).padStart(8)}`);
+  console.log(
+    `${'total'.padEnd(width)}  ${String(passed).padStart(6)}  ${String(failed).padStart(6)}  ${''.padStart(7)}  ${secs(total).padStart(8)}`,
+  );
   const failing = results.filter((r) => r.failed).map((r) => r.script);
   if (failing.length) console.log(`failed stages: ${failing.join(', ')}`);
   console.log(`tests: ${passed} passed, ${failed} failed`);

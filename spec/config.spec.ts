@@ -5,8 +5,24 @@ import { resolveOptions } from '../lib/config.js';
 import type { Platform } from '../lib/platform.js';
 import { normalizeUrl } from '../lib/url.js';
 
-const node: Platform = { WebSocket: class {} as never, native: true, node: true, online$: undefined, open: () => { throw new Error('not opened here'); } };
-const browser: Platform = { WebSocket: class {} as never, native: false, node: false, online$: undefined, open: () => { throw new Error('not opened here'); } };
+const node: Platform = {
+  WebSocket: class {} as never,
+  native: true,
+  node: true,
+  online$: undefined,
+  open: () => {
+    throw new Error('not opened here');
+  },
+};
+const browser: Platform = {
+  WebSocket: class {} as never,
+  native: false,
+  node: false,
+  online$: undefined,
+  open: () => {
+    throw new Error('not opened here');
+  },
+};
 const URL_OK = 'ws://127.0.0.1:1/';
 
 describe('options: validated at construction', function () {
@@ -59,9 +75,9 @@ describe('options: validated at construction', function () {
   });
 
   it('a header value is never quoted in the error (it may be a credential)', () => {
-    expect(() => resolveOptions(URL_OK, { headers: { authorization: { secret: 's3cr3t' } } }, node)).to.throw(TypeError).that.satisfies(
-      (e: Error) => !e.message.includes('s3cr3t'),
-    );
+    expect(() => resolveOptions(URL_OK, { headers: { authorization: { secret: 's3cr3t' } } }, node))
+      .to.throw(TypeError)
+      .that.satisfies((e: Error) => !e.message.includes('s3cr3t'));
   });
 
   it('fills in the defaults of API.md', () => {
@@ -117,14 +133,20 @@ describe('options: the URL', function () {
     expect(() => normalizeUrl('not a url')).to.throw(SyntaxError, /^url "not a url" is not a valid URL/);
     expect(() => normalizeUrl('ftp://example.test/')).to.throw(SyntaxError, /scheme "ftp:"/);
     expect(() => normalizeUrl('ws://example.test/#top')).to.throw(SyntaxError, /fragment/);
-    expect(() => normalizeUrl('ftp://bob:hunter2@example.test/?token=abc')).to.throw(SyntaxError).that.satisfies(
-      (e: Error) => !e.message.includes('hunter2') && !e.message.includes('abc'),
-    );
+    expect(() => normalizeUrl('ftp://bob:hunter2@example.test/?token=abc'))
+      .to.throw(SyntaxError)
+      .that.satisfies((e: Error) => !e.message.includes('hunter2') && !e.message.includes('abc'));
     expect(() => normalizeUrl(42)).to.throw(TypeError, /^url must be a string, a URL or a function/);
   });
 
   it('the default backoff is random in [d/2, d], d = min(30 s, 1 s × 2^(attempt−1))', () => {
-    for (const [attempt, d] of [[1, 1000], [2, 2000], [3, 4000], [6, 30_000], [20, 30_000]] as const) {
+    for (const [attempt, d] of [
+      [1, 1000],
+      [2, 2000],
+      [3, 4000],
+      [6, 30_000],
+      [20, 30_000],
+    ] as const) {
       for (let i = 0; i < 50; i++) expect(backoff(attempt)).to.be.within(d / 2, d);
     }
   });
@@ -134,17 +156,28 @@ describe('options: unknown keys and the words a user reads', function () {
   this.timeout(2000);
 
   it('an unknown option key throws a TypeError naming it and the nearest known name', () => {
-    expect(() => resolveOptions(URL_OK, { pingIntervall: 5 }, node)).to.throw(TypeError, /unknown option "pingIntervall"; did you mean "pingInterval"\?/);
+    expect(() => resolveOptions(URL_OK, { pingIntervall: 5 }, node)).to.throw(
+      TypeError,
+      /unknown option "pingIntervall"; did you mean "pingInterval"\?/,
+    );
     expect(() => resolveOptions(URL_OK, { maxqueue: 5 }, node)).to.throw(TypeError, /did you mean "maxQueue"/);
-    expect(() => resolveOptions(URL_OK, { colour: 'red' }, node)).to.throw(TypeError).that.satisfies((e: Error) => /unknown option "colour"$/.test(e.message));
+    expect(() => resolveOptions(URL_OK, { colour: 'red' }, node))
+      .to.throw(TypeError)
+      .that.satisfies((e: Error) => /unknown option "colour"$/.test(e.message));
   });
 
   it('a missing URL says what it got', () => {
-    expect(() => resolveOptions(undefined, {}, node)).to.throw(TypeError, /^url must be a string, a URL or a function returning one, got undefined$/);
+    expect(() => resolveOptions(undefined, {}, node)).to.throw(
+      TypeError,
+      /^url must be a string, a URL or a function returning one, got undefined$/,
+    );
   });
 
   it('retryDelay of the wrong type says a function is allowed too', () => {
-    expect(() => resolveOptions(URL_OK, { retryDelay: '5' }, node)).to.throw(TypeError, /retryDelay must be a number of ms or a function \(attempt\) => ms, got the string "5"/);
+    expect(() => resolveOptions(URL_OK, { retryDelay: '5' }, node)).to.throw(
+      TypeError,
+      /retryDelay must be a number of ms or a function \(attempt\) => ms, got the string "5"/,
+    );
   });
 
   it('agent and compress: checked, and agent is Node only', () => {
@@ -159,7 +192,10 @@ describe('options: unknown keys and the words a user reads', function () {
     const codec = { encode: String, decode: String, format: 'text' as const };
     expect(resolveOptions(URL_OK, { codec }, node).format).to.equal('text');
     expect(resolveOptions(URL_OK, { codec, format: 'binary' }, node).format).to.equal('binary');
-    expect(() => resolveOptions(URL_OK, { codec: { encode: String } }, node)).to.throw(TypeError, /^codec must be an object with encode and decode/);
+    expect(() => resolveOptions(URL_OK, { codec: { encode: String } }, node)).to.throw(
+      TypeError,
+      /^codec must be an object with encode and decode/,
+    );
     expect(() => resolveOptions(URL_OK, { codec: { ...codec, format: 'json' } }, node)).to.throw(TypeError, /^codec.format must be/);
   });
 });

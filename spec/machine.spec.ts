@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import { BehaviorSubject, Subject, map, take, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { CloseError, Command, ConnectTimeoutError, HandshakeError, Machine, PongTimeoutError, State, type MachineOptions, type Status } from '../lib/index.js';
+import {
+  CloseError,
+  Command,
+  ConnectTimeoutError,
+  HandshakeError,
+  Machine,
+  PongTimeoutError,
+  State,
+  type MachineOptions,
+  type Status,
+} from '../lib/index.js';
 import { FakeServer } from '../lib/testing/index.js';
 
 /** A status as one readable line: `WAITING 2 200`, `DISCONNECTED ConnectTimeoutError`, `CONNECTED ""`. */
@@ -48,8 +58,8 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('pins the state$ sequence as a marble diagram', () => {
     const scheduler = new TestScheduler((a, b) => {
-    expect(a).to.deep.equal(b);
-  });
+      expect(a).to.deep.equal(b);
+    });
     scheduler.run(({ expectObservable }) => {
       const server = new FakeServer({ scheduler, answer: 'refuse' });
       const machine = new Machine('ws://test/', { WebSocket: server.WebSocket, scheduler, retryDelay: 10, maxAttempts: 2 });
@@ -65,10 +75,14 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
   });
 
   it('a failed attempt: CONNECTING → DISCONNECTED(error) → WAITING(attempt, delay) → CONNECTING, with growing attempts', () => {
-    const seen = scenario({ retryDelay: (n) => n * 100 }, ({ server, at }) => {
-      server.answer = 'refuse';
-      at(250, () => (server.answer = 'accept'));
-    }, 400);
+    const seen = scenario(
+      { retryDelay: (n) => n * 100 },
+      ({ server, at }) => {
+        server.answer = 'refuse';
+        at(250, () => (server.answer = 'accept'));
+      },
+      400,
+    );
     expect(seen).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'DISCONNECTED ConnectError'],
@@ -84,10 +98,14 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('connectTimeout: an upgrade never answered is a failed attempt at exactly connectTimeout', () => {
     let error: unknown;
-    const seen = scenario({ connectTimeout: 300 }, ({ server, machine }) => {
-      server.answer = 'manual';
-      machine.state$.subscribe((s) => s.error && (error = s.error));
-    }, 450);
+    const seen = scenario(
+      { connectTimeout: 300 },
+      ({ server, machine }) => {
+        server.answer = 'manual';
+        machine.state$.subscribe((s) => s.error && (error = s.error));
+      },
+      450,
+    );
     expect(seen.slice(0, 4)).to.deep.equal([
       [0, 'CONNECTING 0'],
       [300, 'DISCONNECTED ConnectTimeoutError'],
@@ -98,10 +116,14 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
   });
 
   it('a drop with attempt 0 reconnects at once; drops before minUptime then wait longer each time', () => {
-    const seen = scenario({ retryDelay: (n) => n * 100, minUptime: 1000 }, ({ server }) => {
-      // A server that accepts and drops every connection after 10 ms.
-      server.connection$.subscribe((c) => server.scheduler.schedule(() => c.drop(), 10));
-    }, 650);
+    const seen = scenario(
+      { retryDelay: (n) => n * 100, minUptime: 1000 },
+      ({ server }) => {
+        // A server that accepts and drops every connection after 10 ms.
+        server.connection$.subscribe((c) => server.scheduler.schedule(() => c.drop(), 10));
+      },
+      650,
+    );
     expect(seen).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'CONNECTED ""'],
@@ -123,11 +145,15 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
   });
 
   it('attempt goes back to 0 once a connection has been up minUptime ms', () => {
-    const seen = scenario({ minUptime: 500 }, ({ server, at }) => {
-      server.answer = 'refuse';
-      at(50, () => (server.answer = 'accept'));
-      at(700, () => server.dropAll()); // up since 100: 600 ms ≥ minUptime
-    }, 800);
+    const seen = scenario(
+      { minUptime: 500 },
+      ({ server, at }) => {
+        server.answer = 'refuse';
+        at(50, () => (server.answer = 'accept'));
+        at(700, () => server.dropAll()); // up since 100: 600 ms ≥ minUptime
+      },
+      800,
+    );
     expect(seen).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'DISCONNECTED ConnectError'],
@@ -144,14 +170,18 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
   it('keep-alive: heartbeat after pingInterval of silence, dead after pongTimeout with no frame', () => {
     let heartbeats: number[] = [];
     let error: unknown;
-    const seen = scenario({ pingInterval: 1000, pongTimeout: 300, heartbeat: 'hb', format: 'text' }, ({ server, machine, scheduler }) => {
-      server.connection$.pipe(take(1)).subscribe((c) => {
-        c.received$.subscribe((f) => f.data === 'hb' && heartbeats.push(scheduler.now()));
-        // The server talks at 400 ms, then goes silent and never answers a heartbeat.
-        server.scheduler.schedule(() => c.send('news'), 400);
-      });
-      machine.state$.subscribe((s) => s.error && (error = s.error));
-    }, 1800);
+    const seen = scenario(
+      { pingInterval: 1000, pongTimeout: 300, heartbeat: 'hb', format: 'text' },
+      ({ server, machine, scheduler }) => {
+        server.connection$.pipe(take(1)).subscribe((c) => {
+          c.received$.subscribe((f) => f.data === 'hb' && heartbeats.push(scheduler.now()));
+          // The server talks at 400 ms, then goes silent and never answers a heartbeat.
+          server.scheduler.schedule(() => c.send('news'), 400);
+        });
+        machine.state$.subscribe((s) => s.error && (error = s.error));
+      },
+      1800,
+    );
     // Silence measured from the last frame (400): heartbeat at 1400, dead at 1700, not 2000.
     expect(heartbeats).to.deep.equal([1400]);
     expect(seen.slice(1, 4)).to.deep.equal([
@@ -164,9 +194,13 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
   });
 
   it('keep-alive: an answered heartbeat keeps a quiet connection up', () => {
-    const seen = scenario({ pingInterval: 100, pongTimeout: 50, heartbeat: 'ping?' }, ({ server }) => {
-      server.connection$.subscribe((c) => c.received$.subscribe(() => c.send('pong!')));
-    }, 1000);
+    const seen = scenario(
+      { pingInterval: 100, pongTimeout: 50, heartbeat: 'ping?' },
+      ({ server }) => {
+        server.connection$.subscribe((c) => c.received$.subscribe(() => c.send('pong!')));
+      },
+      1000,
+    );
     expect(seen).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'CONNECTED ""'],
@@ -183,68 +217,92 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('Command.PING sends the heartbeat now', () => {
     const frames: [number, string][] = [];
-    scenario({ heartbeat: 'hb', format: 'text' }, ({ server, machine, at, scheduler }) => {
-      server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push([scheduler.now(), String(f.data)])));
-      at(25, () => machine.command.next(Command.PING));
-    }, 100);
+    scenario(
+      { heartbeat: 'hb', format: 'text' },
+      ({ server, machine, at, scheduler }) => {
+        server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push([scheduler.now(), String(f.data)])));
+        at(25, () => machine.command.next(Command.PING));
+      },
+      100,
+    );
     expect(frames).to.deep.equal([[25, 'hb']]);
   });
 
   it('queues while not connected and flushes in order on connect, before anything sent later', () => {
     const frames: string[] = [];
-    scenario({ format: 'text' }, ({ server, machine, at }) => {
-      server.answer = 'refuse';
-      server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(String(f.data))));
-      machine.output.next('q1');
-      machine.output.next('q2');
-      at(50, () => (server.answer = 'accept'));
-      machine.state$.subscribe((s) => s.state === State.CONNECTED && machine.output.next('after'));
-    }, 200);
+    scenario(
+      { format: 'text' },
+      ({ server, machine, at }) => {
+        server.answer = 'refuse';
+        server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(String(f.data))));
+        machine.output.next('q1');
+        machine.output.next('q2');
+        at(50, () => (server.answer = 'accept'));
+        machine.state$.subscribe((s) => s.state === State.CONNECTED && machine.output.next('after'));
+      },
+      200,
+    );
     expect(frames).to.deep.equal(['q1', 'q2', 'after']);
   });
 
   it('USE_TEXT applies to messages queued before it', () => {
     const frames: string[] = [];
-    scenario({}, ({ server, machine, at }) => {
-      server.answer = 'manual';
-      server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`)));
-      machine.output.next('one');
-      machine.command.next(Command.USE_TEXT);
-      machine.output.next('two');
-      at(10, () => server.lastConnection.accept());
-      at(20, () => machine.command.next(Command.USE_BINARY));
-      at(30, () => machine.output.next('three'));
-    }, 100);
+    scenario(
+      {},
+      ({ server, machine, at }) => {
+        server.answer = 'manual';
+        server.connection$.subscribe((c) =>
+          c.received$.subscribe((f) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`)),
+        );
+        machine.output.next('one');
+        machine.command.next(Command.USE_TEXT);
+        machine.output.next('two');
+        at(10, () => server.lastConnection.accept());
+        at(20, () => machine.command.next(Command.USE_BINARY));
+        at(30, () => machine.output.next('three'));
+      },
+      100,
+    );
     expect(frames).to.deep.equal(['text:one', 'text:two', 'binary:5']);
   });
 
   it('a command given inside a state$ callback applies to what that callback sends next', () => {
     const frames: string[] = [];
     const dropped: unknown[] = [];
-    scenario({}, ({ server, machine }) => {
-      server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`)));
-      machine.dropped$.subscribe((m) => dropped.push(m));
-      machine.state$.subscribe((s) => {
-        if (s.state !== State.CONNECTED) return;
-        machine.command.next(Command.USE_TEXT);
-        machine.output.next('as-text');
-        machine.command.next(Command.QUIT);
-        machine.output.next('after-quit'); // ignored
-      });
-    }, 100);
+    scenario(
+      {},
+      ({ server, machine }) => {
+        server.connection$.subscribe((c) =>
+          c.received$.subscribe((f) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`)),
+        );
+        machine.dropped$.subscribe((m) => dropped.push(m));
+        machine.state$.subscribe((s) => {
+          if (s.state !== State.CONNECTED) return;
+          machine.command.next(Command.USE_TEXT);
+          machine.output.next('as-text');
+          machine.command.next(Command.QUIT);
+          machine.output.next('after-quit'); // ignored
+        });
+      },
+      100,
+    );
     expect(frames).to.deep.equal(['text:as-text']);
     expect(dropped).to.deep.equal([]);
   });
 
   it('RECONNECT: in WAITING tries at once; in CONNECTED drops with a ReconnectError and reconnects', () => {
-    const seen = scenario({ retryDelay: 1000 }, ({ server, machine, at }) => {
-      server.answer = 'refuse';
-      at(10, () => {
-        server.answer = 'accept';
-        machine.command.next(Command.RECONNECT);
-      });
-      at(20, () => machine.command.next(Command.RECONNECT));
-    }, 100);
+    const seen = scenario(
+      { retryDelay: 1000 },
+      ({ server, machine, at }) => {
+        server.answer = 'refuse';
+        at(10, () => {
+          server.answer = 'accept';
+          machine.command.next(Command.RECONNECT);
+        });
+        at(20, () => machine.command.next(Command.RECONNECT));
+      },
+      100,
+    );
     expect(seen).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'DISCONNECTED ConnectError'],
@@ -260,18 +318,22 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('online$: offline at start rests in WAITING without a delay; online attempts at once; offline cuts a wait', () => {
     const online = new BehaviorSubject(false);
-    const seen = scenario({ online$: online, retryDelay: 1000 }, ({ server, at }) => {
-      at(100, () => online.next(true));
-      at(200, () => {
-        server.answer = 'refuse';
-        server.dropAll();
-      });
-      at(300, () => online.next(false));
-      at(400, () => {
-        server.answer = 'accept';
-        online.next(true);
-      });
-    }, 500);
+    const seen = scenario(
+      { online$: online, retryDelay: 1000 },
+      ({ server, at }) => {
+        at(100, () => online.next(true));
+        at(200, () => {
+          server.answer = 'refuse';
+          server.dropAll();
+        });
+        at(300, () => online.next(false));
+        at(400, () => {
+          server.answer = 'accept';
+          online.next(true);
+        });
+      },
+      500,
+    );
     expect(seen).to.deep.equal([
       [0, 'WAITING 0'],
       [100, 'CONNECTING 0'],
@@ -321,9 +383,13 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('handshake: a rejection and a handshake that never ends are failed attempts', () => {
     let error: Error | undefined;
-    const seen = scenario({ connectTimeout: 200, handshake: () => throwError(() => new Error('denied')) }, ({ machine }) => {
-      machine.state$.subscribe((s) => (error ??= s.error));
-    }, 50);
+    const seen = scenario(
+      { connectTimeout: 200, handshake: () => throwError(() => new Error('denied')) },
+      ({ machine }) => {
+        machine.state$.subscribe((s) => (error ??= s.error));
+      },
+      50,
+    );
     expect(seen).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'DISCONNECTED HandshakeError'],
@@ -397,7 +463,11 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
         scheduler,
         shouldReconnect: (e) => (asked.push(`${e.name} ${(e as CloseError).code}`), (e as CloseError).code !== 4001),
       });
-      expectObservable(machine.state$.pipe(map(label))).toBe('(ab) 16ms (c|)', { a: 'CONNECTING 0', b: 'CONNECTED ""', c: 'DISCONNECTED CloseError' });
+      expectObservable(machine.state$.pipe(map(label))).toBe('(ab) 16ms (c|)', {
+        a: 'CONNECTING 0',
+        b: 'CONNECTED ""',
+        c: 'DISCONNECTED CloseError',
+      });
       expectObservable(machine.input$).toBe('20ms |');
     });
     expect(asked).to.deep.equal(['CloseError 4001']);
@@ -449,11 +519,15 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
       ['drop-newest', ['d', 'e']],
     ] as const) {
       const dropped: unknown[] = [];
-      scenario({ maxQueue: 3, overflow, online$: new BehaviorSubject(false) }, ({ machine }) => {
-        machine.dropped$.subscribe((m) => dropped.push(m));
-        for (const m of ['a', 'b', 'c', 'd', 'e']) machine.output.next(m);
-        expect(dropped).to.deep.equal(expected);
-      }, 10);
+      scenario(
+        { maxQueue: 3, overflow, online$: new BehaviorSubject(false) },
+        ({ machine }) => {
+          machine.dropped$.subscribe((m) => dropped.push(m));
+          for (const m of ['a', 'b', 'c', 'd', 'e']) machine.output.next(m);
+          expect(dropped).to.deep.equal(expected);
+        },
+        10,
+      );
       // What was still queued at QUIT is given up too, never silently.
       expect(dropped).to.have.length(5);
     }
@@ -461,21 +535,25 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('bad input is a synchronous TypeError; the machine and its queue go on', () => {
     const frames: string[] = [];
-    scenario({ format: 'text', online$: new BehaviorSubject(false) }, ({ machine, server, at }) => {
-      machine.output.next('kept');
-      expect(() => machine.output.next(42 as never)).to.throw(TypeError, /output accepts/);
-      expect(() => machine.command.next('NOPE' as never)).to.throw(TypeError, /command must be one of/);
-      server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(String(f.data))));
-      at(10, () => machine.command.next(Command.RECONNECT)); // offline: does nothing
-    }, 20);
+    scenario(
+      { format: 'text', online$: new BehaviorSubject(false) },
+      ({ machine, server, at }) => {
+        machine.output.next('kept');
+        expect(() => machine.output.next(42 as never)).to.throw(TypeError, /output accepts/);
+        expect(() => machine.command.next('NOPE' as never)).to.throw(TypeError, /command must be one of/);
+        server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(String(f.data))));
+        at(10, () => machine.command.next(Command.RECONNECT)); // offline: does nothing
+      },
+      20,
+    );
     expect(frames).to.deep.equal([]);
   });
 
   it('command.complete() and command.error() stop like QUIT; later calls are ignored', () => {
     for (const end of ['complete', 'error'] as const) {
       const scheduler = new TestScheduler((a, b) => {
-    expect(a).to.deep.equal(b);
-  });
+        expect(a).to.deep.equal(b);
+      });
       scheduler.run(({ expectObservable }) => {
         const server = new FakeServer({ scheduler });
         const machine = new Machine('ws://test/', { WebSocket: server.WebSocket, scheduler });
@@ -485,7 +563,11 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
           machine.command.next(Command.RECONNECT);
           machine.output.next('ignored');
         }, 5);
-        expectObservable(machine.state$.pipe(map(label))).toBe('(ab) 1ms (c|)', { a: 'CONNECTING 0', b: 'CONNECTED ""', c: 'DISCONNECTED' });
+        expectObservable(machine.state$.pipe(map(label))).toBe('(ab) 1ms (c|)', {
+          a: 'CONNECTING 0',
+          b: 'CONNECTED ""',
+          c: 'DISCONNECTED',
+        });
         expectObservable(machine.input$).toBe('----- |');
       });
     }

@@ -21,7 +21,13 @@ describe('toMessage', function () {
   });
 
   it('throws a TypeError naming what it got for anything else', () => {
-    for (const [value, kind] of [[42, 'number'], [null, 'null'], [{}, 'Object'], [[1], 'Array'], [undefined, 'undefined']] as const) {
+    for (const [value, kind] of [
+      [42, 'number'],
+      [null, 'null'],
+      [{}, 'Object'],
+      [[1], 'Array'],
+      [undefined, 'undefined'],
+    ] as const) {
       expect(() => toMessage(value)).to.throw(TypeError, new RegExp(`got ${kind}$`));
     }
   });

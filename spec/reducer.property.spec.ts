@@ -33,7 +33,11 @@ interface PolicySpec {
 }
 
 // Mostly the current attempt; sometimes a stale one or one that does not exist yet.
-const offset = fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.constant(1) });
+const offset = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.constant(-1) },
+  { weight: 1, arbitrary: fc.constant(1) },
+);
 const rarely = fc.oneof({ weight: 19, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
 const withOffset = (kind: 'READY' | 'CONNECT_TIMEOUT' | 'RETRY' | 'STABLE' | 'PING_DUE' | 'PONG_TIMEOUT'): fc.Arbitrary<Spec> =>
   offset.map((o) => ({ kind, offset: o }));
@@ -259,7 +263,8 @@ function modelStep(m: Model, event: Event, p: Policy): Outcome {
         else connected();
       } else if (event.type === 'READY') connected();
       else if (event.type === 'FAILED') failed(event.error, sameError(event.error));
-      else if (event.type === 'CONNECT_TIMEOUT') failed(new ConnectTimeoutError(p.connectTimeout), (e) => e instanceof ConnectTimeoutError && e.timeout === p.connectTimeout);
+      else if (event.type === 'CONNECT_TIMEOUT')
+        failed(new ConnectTimeoutError(p.connectTimeout), (e) => e instanceof ConnectTimeoutError && e.timeout === p.connectTimeout);
       break;
     case 'CONNECTED':
       if (event.type === 'FAILED') dropped(event.error, sameError(event.error));
@@ -356,7 +361,9 @@ function runOne(policySpec: PolicySpec, startOffline: boolean, specs: readonly S
     // The graph.
     for (const status of statuses) {
       checkGraph(previous, status, p, where);
-      stats.transitions.add(`${previous?.state ?? 'START'}${previous?.error ? '(error)' : ''}${previous?.delay !== undefined ? '(delay)' : ''} → ${status.state}`);
+      stats.transitions.add(
+        `${previous?.state ?? 'START'}${previous?.error ? '(error)' : ''}${previous?.delay !== undefined ? '(delay)' : ''} → ${status.state}`,
+      );
       previous = status;
       stats.statuses++;
       stats.maxAttempt = Math.max(stats.maxAttempt, status.attempt ?? 0);
@@ -382,11 +389,23 @@ function runOne(policySpec: PolicySpec, startOffline: boolean, specs: readonly S
     for (const effect of effects) {
       if (effect.type === 'connect') {
         expect(effect.id, `${where}: a new attempt gets the next id`).to.equal(before.id + 1);
-        expect(statuses.some((s) => s.state === State.CONNECTING), `${where}: connect only with CONNECTING`).to.equal(true);
-        expect(effects, `${where}: its connect timer`).to.deep.include({ type: 'timer', name: 'connect', id: effect.id, ms: p.connectTimeout });
+        expect(
+          statuses.some((s) => s.state === State.CONNECTING),
+          `${where}: connect only with CONNECTING`,
+        ).to.equal(true);
+        expect(effects, `${where}: its connect timer`).to.deep.include({
+          type: 'timer',
+          name: 'connect',
+          id: effect.id,
+          ms: p.connectTimeout,
+        });
       }
       if (effect.type === 'close') expect(effect.id, `${where}: close the current attempt`).to.equal(before.id);
-      if (effect.type === 'flush') expect(statuses.map((s) => s.state), `${where}: flush only on CONNECTED`).to.include(State.CONNECTED);
+      if (effect.type === 'flush')
+        expect(
+          statuses.map((s) => s.state),
+          `${where}: flush only on CONNECTED`,
+        ).to.include(State.CONNECTED);
       if (effect.type === 'handshake') expect(p.handshake, `${where}: handshake only when there is one`).to.equal(true);
       if (effect.type === 'keepalive') expect(p.keepAlive, `${where}: keep-alive only when on`).to.equal(true);
       if (effect.type === 'ping') expect(before.state, `${where}: ping only when CONNECTED`).to.equal(State.CONNECTED);
@@ -422,7 +441,9 @@ describe('reducer properties (fast-check)', function () {
 
   after(() => {
     if (process.env.WS_MACHINE_REPORT) {
-      console.log(`      [properties] ${stats.runs} runs, ${stats.steps} events, ${stats.statuses} statuses, ${stats.stops} stops, highest attempt ${stats.maxAttempt}`);
+      console.log(
+        `      [properties] ${stats.runs} runs, ${stats.steps} events, ${stats.statuses} statuses, ${stats.stops} stops, highest attempt ${stats.maxAttempt}`,
+      );
       console.log(`      [properties] transitions seen: ${[...stats.transitions].sort().join('; ')}`);
     }
   });
@@ -463,20 +484,25 @@ describe('reducer properties (fast-check)', function () {
 
   it('a stopped machine ignores every event and asks for nothing, forever', () => {
     fc.assert(
-      fc.property(policyArb, fc.array(specArb, { maxLength: 40 }), fc.array(specArb, { minLength: 1, maxLength: 40 }), (policySpec, before, after) => {
-        const p = makePolicy(policySpec);
-        let ctx = initialContext();
-        for (const spec of [{ kind: 'START' } as Spec, ...before, { kind: 'COMMAND', command: Command.QUIT } as Spec]) {
-          [ctx] = transition(ctx, toEvent(spec, ctx), p);
-        }
-        expect(ctx.stopped).to.equal(true);
-        for (const spec of after) {
-          const event = toEvent(spec, ctx);
-          const [next, effects] = transition(ctx, event, p);
-          expect(effects).to.deep.equal([]);
-          expect(next).to.equal(ctx);
-        }
-      }),
+      fc.property(
+        policyArb,
+        fc.array(specArb, { maxLength: 40 }),
+        fc.array(specArb, { minLength: 1, maxLength: 40 }),
+        (policySpec, before, after) => {
+          const p = makePolicy(policySpec);
+          let ctx = initialContext();
+          for (const spec of [{ kind: 'START' } as Spec, ...before, { kind: 'COMMAND', command: Command.QUIT } as Spec]) {
+            [ctx] = transition(ctx, toEvent(spec, ctx), p);
+          }
+          expect(ctx.stopped).to.equal(true);
+          for (const spec of after) {
+            const event = toEvent(spec, ctx);
+            const [next, effects] = transition(ctx, event, p);
+            expect(effects).to.deep.equal([]);
+            expect(next).to.equal(ctx);
+          }
+        },
+      ),
       { numRuns: 300, ...(seed === undefined ? {} : { seed }) },
     );
   });

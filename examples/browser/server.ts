@@ -57,9 +57,11 @@ export async function startDemoServer({ port = 0, tickMs = 2000, downMs = 3000 }
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const reply = (type: string, body: string): void => void res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+    const reply = (type: string, body: string): void =>
+      void res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
     const fail = (e: Error): void => void res.writeHead(500, { 'content-type': 'text/plain' }).end(e.message);
-    if (req.method === 'GET' && path === '/') readFile(here('./index.html'), 'utf8').then((html) => reply('text/html; charset=utf-8', html), fail);
+    if (req.method === 'GET' && path === '/')
+      readFile(here('./index.html'), 'utf8').then((html) => reply('text/html; charset=utf-8', html), fail);
     else if (req.method === 'GET' && path === '/app.js') bundle().then((js) => reply('text/javascript; charset=utf-8', js), fail);
     // The page names no icon (index.html links an empty one); a browser that asks anyway gets nothing, not a 404.
     else if (req.method === 'GET' && path === '/favicon.ico') res.writeHead(204).end();

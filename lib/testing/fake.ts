@@ -346,7 +346,10 @@ function parseUrl(input: string | URL): string {
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new DOMException(`Failed to construct 'WebSocket': The URL's scheme must be 'ws' or 'wss'; '${url.protocol}' is not allowed.`, 'SyntaxError');
+    throw new DOMException(
+      `Failed to construct 'WebSocket': The URL's scheme must be 'ws' or 'wss'; '${url.protocol}' is not allowed.`,
+      'SyntaxError',
+    );
   }
   if (url.hash !== '') {
     throw new DOMException(`Failed to construct 'WebSocket': The URL contains a fragment identifier ('${url.hash}').`, 'SyntaxError');
@@ -553,7 +556,11 @@ export class FakeWebSocket extends EventTarget {
    * socket.addEventListener('close', (event) => console.log(event.code, event.reason));
    * ```
    */
-  override addEventListener<K extends keyof FakeWebSocketEventMap>(type: K, listener: FakeEventListener<FakeWebSocketEventMap[K]> | null, options?: FakeListenerOptions): void;
+  override addEventListener<K extends keyof FakeWebSocketEventMap>(
+    type: K,
+    listener: FakeEventListener<FakeWebSocketEventMap[K]> | null,
+    options?: FakeListenerOptions,
+  ): void;
   override addEventListener(type: string, listener: FakeEventListener<Event> | null, options?: FakeListenerOptions): void;
   override addEventListener(type: string, listener: FakeEventListener<never> | null, options?: FakeListenerOptions): void {
     super.addEventListener(type, listener as Parameters<EventTarget['addEventListener']>[1], options);
@@ -572,7 +579,11 @@ export class FakeWebSocket extends EventTarget {
    * socket.removeEventListener('message', onMessage);
    * ```
    */
-  override removeEventListener<K extends keyof FakeWebSocketEventMap>(type: K, listener: FakeEventListener<FakeWebSocketEventMap[K]> | null, options?: boolean | { capture?: boolean }): void;
+  override removeEventListener<K extends keyof FakeWebSocketEventMap>(
+    type: K,
+    listener: FakeEventListener<FakeWebSocketEventMap[K]> | null,
+    options?: boolean | { capture?: boolean },
+  ): void;
   override removeEventListener(type: string, listener: FakeEventListener<Event> | null, options?: boolean | { capture?: boolean }): void;
   override removeEventListener(type: string, listener: FakeEventListener<never> | null, options?: boolean | { capture?: boolean }): void {
     super.removeEventListener(type, listener as Parameters<EventTarget['removeEventListener']>[1], options);
@@ -605,10 +616,16 @@ export class FakeWebSocket extends EventTarget {
    */
   close(code?: number, reason?: string): void {
     if (code !== undefined && !(code === 1000 || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
-      throw new DOMException(`Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
+      throw new DOMException(
+        `Failed to execute 'close' on 'WebSocket': The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
+        'InvalidAccessError',
+      );
     }
     if (reason !== undefined && encoder.encode(reason).byteLength > 123) {
-      throw new DOMException("Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.", 'SyntaxError');
+      throw new DOMException(
+        "Failed to execute 'close' on 'WebSocket': The close reason must not be greater than 123 UTF-8 bytes.",
+        'SyntaxError',
+      );
     }
     if (this.#readyState === 2 || this.#readyState === 3) return;
     if (this.#readyState === 0) {
@@ -819,7 +836,8 @@ export class FakeServer {
     const latency = options.latency ?? 0;
     if (!(Number.isFinite(latency) && latency >= 0)) throw new RangeError(`latency must be a finite number >= 0, not ${latency}`);
     const answer = options.answer ?? 'accept';
-    if (!['accept', 'refuse', 'manual'].includes(answer)) throw new RangeError(`answer must be 'accept', 'refuse' or 'manual', not ${String(answer)}`);
+    if (!['accept', 'refuse', 'manual'].includes(answer))
+      throw new RangeError(`answer must be 'accept', 'refuse' or 'manual', not ${String(answer)}`);
     const selectProtocol = options.selectProtocol ?? ((offered: readonly string[]) => offered[0] ?? '');
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.answer = answer;

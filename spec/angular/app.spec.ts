@@ -14,7 +14,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { APP_DIR, startExampleServer, type Connection, type ExampleServer } from '../../examples/angular/server.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const EXAMPLE = fileURLToPath(new URL('../../examples/angular/', import.meta.url));
 const NG = fileURLToPath(new URL('../../node_modules/@angular/cli/bin/ng.js', import.meta.url));
 
@@ -33,7 +40,8 @@ async function until(what: string, check: () => boolean, timeout = 5000): Promis
 /** The ms from now until the page's ApplicationRef says it is stable (-1: not within `limit` ms). */
 function msUntilStable(page: Page, limit: number): Promise<number> {
   return page.evaluate((max) => {
-    const app = (window as unknown as { exampleApp: { isStable: { subscribe(f: (s: boolean) => void): { unsubscribe(): void } } } }).exampleApp;
+    const app = (window as unknown as { exampleApp: { isStable: { subscribe(f: (s: boolean) => void): { unsubscribe(): void } } } })
+      .exampleApp;
     const start = performance.now();
     return new Promise<number>((resolve) => {
       const timer = setTimeout(() => resolve(-1), max);
@@ -61,9 +69,15 @@ describe('the Angular example in Chromium (ng build, AOT)', function () {
   /** Waits until the element shows exactly `value`. */
   async function shows(selector: string, value: string, timeout = 5000): Promise<void> {
     try {
-      await page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent?.trim() === v, [selector, value] as const, { timeout, polling: 'raf' });
+      await page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent?.trim() === v, [selector, value] as const, {
+        timeout,
+        polling: 'raf',
+      });
     } catch (e) {
-      const seen = await page.locator(selector).textContent().catch(() => null);
+      const seen = await page
+        .locator(selector)
+        .textContent()
+        .catch(() => null);
       throw new Error(`${selector} did not show "${value}" within ${timeout} ms (it shows ${JSON.stringify(seen)})`, { cause: e });
     }
   }
@@ -172,7 +186,10 @@ describe('the Angular example in Chromium (ng build, AOT)', function () {
     expect(await page.locator('#ticker-error').count(), 'the error clears on CONNECTED').to.equal(0);
     expect(await page.locator('#echo-error').count()).to.equal(0);
     // The ticker subscribed again on the new connection, and the echo works again.
-    await until('a new ticker subscription', () => connections('/ws/ticker').length > tickers && connections('/ws/ticker').at(-1)!.received.length > 0);
+    await until(
+      'a new ticker subscription',
+      () => connections('/ws/ticker').length > tickers && connections('/ws/ticker').at(-1)!.received.length > 0,
+    );
     await page.fill('#echo-input', 'after the restart');
     await page.click('#echo-send');
     await shows('#echo-reply', 'after the restart');

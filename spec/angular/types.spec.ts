@@ -48,7 +48,9 @@ describe('ws-machine/angular type-checks against Angular 20, 21 and 22', functio
     it(`against @angular/core ${check.label}`, async function () {
       const installed = version(check.core);
       if (installed === undefined) {
-        console.log(`      pending: @angular/core ${check.label} is not installed in ${check.core} (npm leaves out this optional dependency on Node ${process.versions.node}: its engines need a newer Node)`);
+        console.log(
+          `      pending: @angular/core ${check.label} is not installed in ${check.core} (npm leaves out this optional dependency on Node ${process.versions.node}: its engines need a newer Node)`,
+        );
         this.skip();
       }
       expect(installed!.split('.')[0]).to.equal(check.label);

@@ -14,12 +14,28 @@ import type { Outgoing, PlainOptions, SeenStatus } from './page.js';
 import { HEARTBEAT, HEARTBEAT_ACK, startFixture, type Connection, type Fixture } from './server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const OUT = fileURLToPath(new URL('./.out/', import.meta.url));
-const HTML = '<!doctype html><meta charset="utf-8"><title>ws-machine harness</title><body><script type="module" src="/page.js"></script></body>';
+const HTML =
+  '<!doctype html><meta charset="utf-8"><title>ws-machine harness</title><body><script type="module" src="/page.js"></script></body>';
 
 /** The traces `ws` would leave in a bundle: its require, its handshake header, its extension, its browser stub. */
-const WS_MARKERS = ['require("ws")', "require('ws')", 'from "ws"', 'Sec-WebSocket-Key', 'permessage-deflate', 'ws does not work in the browser'];
+const WS_MARKERS = [
+  'require("ws")',
+  "require('ws')",
+  'from "ws"',
+  'Sec-WebSocket-Key',
+  'permessage-deflate',
+  'ws does not work in the browser',
+];
 
 /** Which state may follow which (API.md's sequences); anything else is a bug. */
 const NEXT: Record<State, State[]> = {
@@ -153,7 +169,9 @@ describe('ws-machine in Chromium', function () {
         [fixture!.wsUrl('headers'), headers] as const,
       );
       expect(result).to.have.property('name', 'TypeError');
-      expect(result).to.have.property('message').that.matches(/headers/);
+      expect(result)
+        .to.have.property('message')
+        .that.matches(/headers/);
     }
     expect(fixture!.connections.filter((c) => c.id === 'headers')).to.deep.equal([]);
   });
@@ -230,13 +248,20 @@ describe('ws-machine in Chromium', function () {
     // After USE_TEXT the heartbeat goes out as a text frame, like any other message.
     await command('k', 'USE_TEXT');
     const before = connection('keepalive')!.frames.length;
-    await until('a heartbeat as text', () => connection('keepalive')!.frames.slice(before).some((f) => f.text === HEARTBEAT && !f.binary));
+    await until('a heartbeat as text', () =>
+      connection('keepalive')!
+        .frames.slice(before)
+        .some((f) => f.text === HEARTBEAT && !f.binary),
+    );
 
     fixture!.answerHeartbeats = false;
     await page.waitForFunction(() => window.harness.states('k').includes('DISCONNECTED'), undefined, { timeout: 3000 });
     const { gap, error } = await page.evaluate(() => {
       const dead = window.harness.statuses('k').find((s) => s.state === 'DISCONNECTED')!;
-      const last = window.harness.messages('k').filter((m) => m.t <= dead.t).at(-1)!;
+      const last = window.harness
+        .messages('k')
+        .filter((m) => m.t <= dead.t)
+        .at(-1)!;
       return { gap: dead.t - last.t, error: dead.error };
     });
     expect(error, 'DISCONNECTED says why').to.be.a('string');

@@ -44,8 +44,17 @@ export async function startFixture(files: Record<string, { type: string; body: s
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-    const conn: Connection = { id: url.searchParams.get('id') ?? '', offered, userAgent: req.headers['user-agent'] ?? '', frames: [], heartbeats: 0 };
+    const offered = (req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const conn: Connection = {
+      id: url.searchParams.get('id') ?? '',
+      offered,
+      userAgent: req.headers['user-agent'] ?? '',
+      frames: [],
+      heartbeats: 0,
+    };
     connections.push(conn);
     open.set(ws, conn.id);
     ws.on('message', (data: Buffer, binary: boolean) => {

@@ -83,7 +83,11 @@ describe('examples', function () {
   it('echo: connects, echoes two text messages and a binary one, then quits', async () => {
     const result = await echo;
     expectClean(result);
-    expect(result.lines.filter((line) => line.startsWith('STATE:'))).to.deep.equal(['STATE: CONNECTING', 'STATE: CONNECTED', 'STATE: DISCONNECTED']);
+    expect(result.lines.filter((line) => line.startsWith('STATE:'))).to.deep.equal([
+      'STATE: CONNECTING',
+      'STATE: CONNECTED',
+      'STATE: DISCONNECTED',
+    ]);
     expectInOrder(result.lines, [
       /^STATE: CONNECTED$/,
       /^SEND: +text "hello"$/,

@@ -18,7 +18,13 @@ describe('integration: keep-alive (ws pings)', function () {
     const server = await wsServer(() => {}, { autoPong: false });
     const rec = start(server.url, { pingInterval: 100, pongTimeout: 80, minUptime: 60_000, retryDelay: 10_000 });
     await rec.nth('CONNECTED', 2);
-    expect(rec.lines().slice(0, 5)).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED PongTimeoutError', 'CONNECTING a=1', 'CONNECTED p=""']);
+    expect(rec.lines().slice(0, 5)).to.deep.equal([
+      'CONNECTING a=0',
+      'CONNECTED p=""',
+      'DISCONNECTED PongTimeoutError',
+      'CONNECTING a=1',
+      'CONNECTED p=""',
+    ]);
     const error = rec.statuses[2]?.error as PongTimeoutError;
     expect(error).to.be.instanceOf(PongTimeoutError);
     expect(error.message).to.match(/pong|dead/i);
@@ -37,7 +43,13 @@ describe('integration: keep-alive (ws pings)', function () {
     });
     const rec = start(server.url, { pingInterval: 60, pongTimeout: 60, retryDelay: 10_000 });
     await rec.nth('CONNECTED', 2);
-    expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED PongTimeoutError', 'CONNECTING a=1', 'CONNECTED p=""']);
+    expect(rec.lines()).to.deep.equal([
+      'CONNECTING a=0',
+      'CONNECTED p=""',
+      'DISCONNECTED PongTimeoutError',
+      'CONNECTING a=1',
+      'CONNECTED p=""',
+    ]);
     expectDue((rec.times[2] as number) - (rec.times[1] as number), 120);
   });
 
@@ -63,10 +75,9 @@ describe('integration: keep-alive (ws pings)', function () {
   });
 
   it('any frame within pongTimeout of a ping counts as the answer, not only a pong', async () => {
-    const server = await wsServer(
-      ({ socket }) => socket.once('ping', () => setTimeout(() => socket.send('not a pong'), 20)),
-      { autoPong: false },
-    );
+    const server = await wsServer(({ socket }) => socket.once('ping', () => setTimeout(() => socket.send('not a pong'), 20)), {
+      autoPong: false,
+    });
     const rec = start(server.url, { pingInterval: 100, pongTimeout: 400, retryDelay: 10_000, minUptime: 60_000 });
     await rec.nth('DISCONNECTED', 1);
     const peer = await server.peer(1);
@@ -78,10 +89,13 @@ describe('integration: keep-alive (ws pings)', function () {
   });
 
   it('pings from the server count as incoming frames: the machine has no need to ping', async () => {
-    const server = await wsServer(({ socket }) => {
-      const tick = setInterval(() => socket.ping(), 20);
-      socket.on('close', () => clearInterval(tick));
-    }, { autoPong: false });
+    const server = await wsServer(
+      ({ socket }) => {
+        const tick = setInterval(() => socket.ping(), 20);
+        socket.on('close', () => clearInterval(tick));
+      },
+      { autoPong: false },
+    );
     // The server pings every 20 ms; a machine that pinged after 1000 ms of silence would show.
     const rec = start(server.url, { pingInterval: 1000, pongTimeout: 1000 });
     await nextState(rec.machine, 'CONNECTED');

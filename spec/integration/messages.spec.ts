@@ -5,13 +5,29 @@
 import { expect } from 'chai';
 import { EMPTY, concat, from, throwError } from 'rxjs';
 import { Command } from '../../lib/index.js';
-import { WAIT, bytes, echo, frameLine, nextState, pause, refusedUrl, start, until, useCleanup, wsServer, type TestServer } from './helpers.js';
+import {
+  WAIT,
+  bytes,
+  echo,
+  frameLine,
+  nextState,
+  pause,
+  refusedUrl,
+  start,
+  until,
+  useCleanup,
+  wsServer,
+  type TestServer,
+} from './helpers.js';
 
 describe('integration: messages', function () {
   this.timeout(10_000);
   useCleanup();
 
-  async function connected(options: Parameters<typeof start>[1] = {}, onConnection = echo): Promise<{ server: TestServer; rec: ReturnType<typeof start> }> {
+  async function connected(
+    options: Parameters<typeof start>[1] = {},
+    onConnection = echo,
+  ): Promise<{ server: TestServer; rec: ReturnType<typeof start> }> {
     const server = await wsServer(onConnection);
     const rec = start(server.url, options);
     await nextState(rec.machine, 'CONNECTED');
@@ -221,7 +237,10 @@ describe('integration: messages', function () {
       from(['s1', 's2']).subscribe(rec.machine.output); // completes while still CONNECTING
       await nextState(rec.machine, 'CONNECTED');
       from(['s3', 's4']).subscribe(rec.machine.output);
-      concat(from(['s5']), throwError(() => new Error('stream failed'))).subscribe(rec.machine.output);
+      concat(
+        from(['s5']),
+        throwError(() => new Error('stream failed')),
+      ).subscribe(rec.machine.output);
       EMPTY.subscribe(rec.machine.output);
       rec.machine.output.complete();
       rec.machine.output.error(new Error('also ignored'));

@@ -4,15 +4,7 @@
  */
 import { expect } from 'chai';
 import { BehaviorSubject, NEVER, filter, finalize, first, firstValueFrom, ignoreElements, take, throwError } from 'rxjs';
-import {
-  CloseError,
-  Command,
-  ConnectError,
-  ConnectTimeoutError,
-  HandshakeError,
-  UpgradeError,
-  type Link,
-} from '../../lib/index.js';
+import { CloseError, Command, ConnectError, ConnectTimeoutError, HandshakeError, UpgradeError, type Link } from '../../lib/index.js';
 import {
   deferred,
   frameLine,
@@ -358,7 +350,13 @@ describe('integration: connection policy', function () {
       });
       rec.machine.output.next('q');
       await nextState(rec.machine, 'CONNECTED');
-      expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED HandshakeError', 'WAITING a=1 d=20', 'CONNECTING a=1', 'CONNECTED p=""']);
+      expect(rec.lines()).to.deep.equal([
+        'CONNECTING a=0',
+        'DISCONNECTED HandshakeError',
+        'WAITING a=1 d=20',
+        'CONNECTING a=1',
+        'CONNECTED p=""',
+      ]);
       const error = rec.statuses[1]?.error as HandshakeError;
       expect(error).to.be.instanceOf(HandshakeError);
       expect((error.cause as Error).message).to.equal('bad credentials');
@@ -372,7 +370,11 @@ describe('integration: connection policy', function () {
     it('a handshake that never ends fails the attempt after connectTimeout (ConnectTimeoutError) and closes that socket', async () => {
       const server = await wsServer();
       let released = false;
-      const rec = start(server.url, { connectTimeout: 200, retryDelay: 10_000, handshake: () => NEVER.pipe(finalize(() => (released = true))) });
+      const rec = start(server.url, {
+        connectTimeout: 200,
+        retryDelay: 10_000,
+        handshake: () => NEVER.pipe(finalize(() => (released = true))),
+      });
       await rec.count(3);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectTimeoutError', 'WAITING a=1 d=10000']);
       expect(rec.statuses[1]?.error).to.be.instanceOf(ConnectTimeoutError);

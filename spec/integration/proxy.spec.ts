@@ -110,7 +110,9 @@ describe('integration: agent and compress (Node options)', function () {
     const server = await wsServer(echo, { perMessageDeflate: true });
     start(server.url);
     const offered = (await server.peer(1)).req.headers['sec-websocket-extensions'];
-    expect(offered).to.be.a('string').that.matches(/^permessage-deflate/);
+    expect(offered)
+      .to.be.a('string')
+      .that.matches(/^permessage-deflate/);
     const rec = start(server.url, { compress: false, format: 'text' });
     const plain = await server.peer(2);
     expect(plain.req.headers).to.not.have.property('sec-websocket-extensions');
@@ -128,9 +130,15 @@ describe('integration: agent and compress (Node options)', function () {
   });
 
   it('bad values throw a TypeError naming the option; agent in a browser is a TypeError', () => {
-    expect(() => new Machine('ws://127.0.0.1:1/', { agent: 'http://proxy:3128' as never })).to.throw(TypeError, /^agent must be an http\.Agent, got (the )?string/);
+    expect(() => new Machine('ws://127.0.0.1:1/', { agent: 'http://proxy:3128' as never })).to.throw(
+      TypeError,
+      /^agent must be an http\.Agent, got (the )?string/,
+    );
     expect(() => new Machine('ws://127.0.0.1:1/', { agent: null as never })).to.throw(TypeError, /^agent must be/);
-    expect(() => new Machine('ws://127.0.0.1:1/', { compress: 'no' as never })).to.throw(TypeError, /^compress must be a boolean, got (the )?string "?no/);
+    expect(() => new Machine('ws://127.0.0.1:1/', { compress: 'no' as never })).to.throw(
+      TypeError,
+      /^compress must be a boolean, got (the )?string "?no/,
+    );
     const agent = new HttpsProxyAgent('http://127.0.0.1:1');
     expect(() => new BrowserMachine('ws://127.0.0.1:1/', { agent })).to.throw(TypeError, /^agent cannot be (used|set) (by|for) a browser/);
   });

@@ -4,7 +4,19 @@
  */
 import { expect } from 'chai';
 import { Command, type Status } from '../../lib/index.js';
-import { WAIT, type Recorder, nextState, refusedUrl, resources, settles, silentServer, start, until, useCleanup, wsServer } from './helpers.js';
+import {
+  WAIT,
+  type Recorder,
+  nextState,
+  refusedUrl,
+  resources,
+  settles,
+  silentServer,
+  start,
+  until,
+  useCleanup,
+  wsServer,
+} from './helpers.js';
 
 type Stop = 'QUIT' | 'complete()' | 'error()';
 const STOPS: Record<Stop, (rec: Recorder) => void> = {

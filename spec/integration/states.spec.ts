@@ -3,14 +3,7 @@
  * the connect timeout, the negotiated protocol and Command.RECONNECT, each against a real socket.
  */
 import { expect } from 'chai';
-import {
-  CloseError,
-  Command,
-  ConnectError,
-  ConnectTimeoutError,
-  ReconnectError,
-  UpgradeError,
-} from '../../lib/index.js';
+import { CloseError, Command, ConnectError, ConnectTimeoutError, ReconnectError, UpgradeError } from '../../lib/index.js';
 import { WAIT, expectDue, nextState, pause, refusedUrl, silentServer, start, until, useCleanup, wsServer } from './helpers.js';
 
 describe('integration: state sequences', function () {
@@ -119,7 +112,9 @@ describe('integration: state sequences', function () {
     const server = await wsServer();
     const rec = start(new URL(server.url + 'x?y=1'));
     await nextState(rec.machine, 'CONNECTED');
-    expect(rec.machine.url).to.be.a('string').and.equal(server.url + 'x?y=1');
+    expect(rec.machine.url)
+      .to.be.a('string')
+      .and.equal(server.url + 'x?y=1');
   });
 
   describe('a connection that drops', () => {
@@ -129,7 +124,13 @@ describe('integration: state sequences', function () {
       });
       const rec = start(server.url, { retryDelay: 10_000 });
       await rec.nth('CONNECTED', 2);
-      expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED CloseError', 'CONNECTING a=1', 'CONNECTED p=""']);
+      expect(rec.lines()).to.deep.equal([
+        'CONNECTING a=0',
+        'CONNECTED p=""',
+        'DISCONNECTED CloseError',
+        'CONNECTING a=1',
+        'CONNECTED p=""',
+      ]);
       expect(rec.statuses[2]?.error).to.be.instanceOf(CloseError).and.include({ code: 4000, reason: 'bye' });
     });
 
@@ -208,7 +209,13 @@ describe('integration: state sequences', function () {
       });
       const rec = start(server.url, { minUptime: 5000, retryDelay: 20 });
       await rec.nth('CONNECTED', 4);
-      expect(rec.lines().slice(8)).to.deep.equal(['CONNECTED p=""', 'DISCONNECTED CloseError', 'WAITING a=3 d=20', 'CONNECTING a=3', 'CONNECTED p=""']);
+      expect(rec.lines().slice(8)).to.deep.equal([
+        'CONNECTED p=""',
+        'DISCONNECTED CloseError',
+        'WAITING a=3 d=20',
+        'CONNECTING a=3',
+        'CONNECTED p=""',
+      ]);
     });
   });
 
@@ -222,7 +229,13 @@ describe('integration: state sequences', function () {
       rec.machine.command.next(Command.RECONNECT);
       await nextState(rec.machine, 'CONNECTED');
       expect(Date.now() - asked).to.be.below(5000); // the wait would have been 60 s
-      expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED UpgradeError', 'WAITING a=1 d=60000', 'CONNECTING a=1', 'CONNECTED p=""']);
+      expect(rec.lines()).to.deep.equal([
+        'CONNECTING a=0',
+        'DISCONNECTED UpgradeError',
+        'WAITING a=1 d=60000',
+        'CONNECTING a=1',
+        'CONNECTED p=""',
+      ]);
     });
 
     it('in CONNECTED: DISCONNECTED(ReconnectError) → CONNECTING → CONNECTED; the old socket is closed with 1000', async () => {
@@ -231,7 +244,13 @@ describe('integration: state sequences', function () {
       await nextState(rec.machine, 'CONNECTED');
       rec.machine.command.next(Command.RECONNECT);
       await rec.nth('CONNECTED', 2);
-      expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED ReconnectError', 'CONNECTING a=0', 'CONNECTED p=""']);
+      expect(rec.lines()).to.deep.equal([
+        'CONNECTING a=0',
+        'CONNECTED p=""',
+        'DISCONNECTED ReconnectError',
+        'CONNECTING a=0',
+        'CONNECTED p=""',
+      ]);
       const error = rec.statuses[2]?.error as ReconnectError;
       expect(error).to.be.instanceOf(ReconnectError);
       expect(error.message).to.match(/reconnect/i);

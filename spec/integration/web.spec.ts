@@ -164,7 +164,13 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       const server = await wsServer(answering(2));
       const rec = startWeb(server.url, { heartbeat: 'hb', pingInterval: 60, pongTimeout: 300, minUptime: 60_000, retryDelay: 10_000 });
       await rec.nth('CONNECTED', 2);
-      expect(rec.lines().slice(0, 5)).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED PongTimeoutError', 'CONNECTING a=1', 'CONNECTED p=""']);
+      expect(rec.lines().slice(0, 5)).to.deep.equal([
+        'CONNECTING a=0',
+        'CONNECTED p=""',
+        'DISCONNECTED PongTimeoutError',
+        'CONNECTING a=1',
+        'CONNECTED p=""',
+      ]);
       expect(rec.statuses[2]?.error).to.be.instanceOf(PongTimeoutError);
       expect(rec.input.slice(0, 2)).to.deep.equal(['ack', 'ack']);
       const took = (rec.times[2] as number) - (rec.inputTimes[1] as number);
@@ -270,7 +276,13 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       // A URL provider defers the first construction past the constructor, so every status is seen.
       const rec = start(async () => server.url, { WebSocket: Flaky as unknown as WebSocketConstructor, retryDelay: 20 });
       await nextState(rec.machine, 'CONNECTED');
-      expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectError', 'WAITING a=1 d=20', 'CONNECTING a=1', 'CONNECTED p=""']);
+      expect(rec.lines()).to.deep.equal([
+        'CONNECTING a=0',
+        'DISCONNECTED ConnectError',
+        'WAITING a=1 d=20',
+        'CONNECTING a=1',
+        'CONNECTED p=""',
+      ]);
       expect(rec.statuses[1]?.error?.cause).to.be.instanceOf(TypeError);
     });
   });

@@ -51,7 +51,10 @@ describe('reliability: keep-alive through an idle-timeout cut', function () {
     const connectedAt = log.all.length;
     const held = 4 * IDLE_CUT + 300;
     await tick(held);
-    expect(log.all.slice(connectedAt).map((s) => `${s.state} ${s.error?.name ?? ''}`), 'statuses after CONNECTED').to.deep.equal([]);
+    expect(
+      log.all.slice(connectedAt).map((s) => `${s.state} ${s.error?.name ?? ''}`),
+      'statuses after CONNECTED',
+    ).to.deep.equal([]);
     expect(proxy.stats.idleCuts, 'links the proxy cut').to.equal(0);
     expect(proxy.stats.connections, 'connections through the proxy').to.equal(1);
     // About held / pingInterval pings; a lower bound that a loaded machine still meets.

@@ -52,7 +52,9 @@ describe('reliability: leaks', function () {
     await until(() => server?.clients.size === 0, 5000, 'server sockets to close');
     const left = await settle(baseline, 3000);
     const after = await heapUsed();
-    report(`1000 create/QUIT cycles in ${Math.round(took)} ms: heap ${mb(before)} → ${mb(after)} (${mb(after - before)}), left ${JSON.stringify(left)}`);
+    report(
+      `1000 create/QUIT cycles in ${Math.round(took)} ms: heap ${mb(before)} → ${mb(after)} (${mb(after - before)}), left ${JSON.stringify(left)}`,
+    );
     expect(left, 'resources left over the baseline').to.deep.equal({});
     expect(after - before, 'heap growth').to.be.below(HEAP_BOUND);
   });
@@ -91,7 +93,9 @@ describe('reliability: leaks', function () {
     await lastValueFrom(machine.state$);
     await until(() => server?.clients.size === 0, 5000, 'server sockets to close');
     const left = await settle(baseline, 3000);
-    report(`1000 reconnect cycles in ${Math.round(took)} ms: heap ${mb(before)} → ${mb(after)} (${mb(after - before)}), left ${JSON.stringify(left)}`);
+    report(
+      `1000 reconnect cycles in ${Math.round(took)} ms: heap ${mb(before)} → ${mb(after)} (${mb(after - before)}), left ${JSON.stringify(left)}`,
+    );
     expect(left, 'resources left over the baseline').to.deep.equal({});
     expect(after - before, 'heap growth').to.be.below(HEAP_BOUND);
   });

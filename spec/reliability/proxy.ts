@@ -97,7 +97,18 @@ export class FaultProxy {
   /** ms without a byte in either direction after which a link is cut; 0 for never. Read when a link opens. */
   idleTimeout = 0;
   readonly links = new Set<ProxyLink>();
-  readonly stats: ProxyStats = { connections: 0, resets: 0, blackholes: 0, cuts: 0, hung: 0, trickled: 0, refused: 0, idleCuts: 0, bytesUp: 0, bytesDown: 0 };
+  readonly stats: ProxyStats = {
+    connections: 0,
+    resets: 0,
+    blackholes: 0,
+    cuts: 0,
+    hung: 0,
+    trickled: 0,
+    refused: 0,
+    idleCuts: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+  };
   private readonly server: net.Server;
   private listening = false;
 

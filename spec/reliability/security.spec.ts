@@ -173,7 +173,10 @@ describe('security', function () {
         },
       });
       closers.push(() => server.close());
-      const { machine, log } = start(`ws://alice:${PASSWORD}@127.0.0.1:${server.port}/feed?access_token=${TOKEN}`, { headers, maxAttempts: 1 });
+      const { machine, log } = start(`ws://alice:${PASSWORD}@127.0.0.1:${server.port}/feed?access_token=${TOKEN}`, {
+        headers,
+        maxAttempts: 1,
+      });
       const error = await finalError(machine, log);
       expect(error).to.be.instanceOf(UpgradeError);
       expect(error).to.include({ status: 401 });
@@ -217,7 +220,10 @@ describe('security', function () {
     it('a headers value the HTTP layer rejects', async () => {
       const server = await serve();
       closers.push(() => server.close());
-      const { machine, log } = start(`${server.url}/`, { headers: () => ({ authorization: `Bearer ${HEADER_SECRET}\r\nX-Injected: 1` }), maxAttempts: 1 });
+      const { machine, log } = start(`${server.url}/`, {
+        headers: () => ({ authorization: `Bearer ${HEADER_SECRET}\r\nX-Injected: 1` }),
+        maxAttempts: 1,
+      });
       const error = await finalError(machine, log);
       expect(error).to.be.instanceOf(ConnectError);
       expectNoSecret(error, 'bad header');
@@ -303,12 +309,18 @@ describe('security', function () {
       expect(drop?.error).to.be.instanceOf(CloseError);
       expect(drop?.error).to.include({ code: 1009 });
       expect(drop?.error?.message).to.include('maxMessageSize');
-      expect(log.all.map((s) => s.state)).to.deep.equal([State.CONNECTING, State.CONNECTED, State.DISCONNECTED, State.CONNECTING, State.CONNECTED]);
+      expect(log.all.map((s) => s.state)).to.deep.equal([
+        State.CONNECTING,
+        State.CONNECTED,
+        State.DISCONNECTED,
+        State.CONNECTING,
+        State.CONNECTED,
+      ]);
       await until(() => sizes.length === 2, 5000, 'the two messages at the limit');
       expect(sizes).to.deep.equal([1024, 1024]);
     });
 
-    it('the default maxMessageSize is 16 MiB, far below ws\'s 100 MiB', async function () {
+    it("the default maxMessageSize is 16 MiB, far below ws's 100 MiB", async function () {
       this.timeout(15_000);
       const limit = 16 * 1024 * 1024;
       const server = await serve({ onConnection: (ws) => ws.send(Buffer.alloc(limit + 1)) });
@@ -325,7 +337,10 @@ describe('security', function () {
       const server = await serve();
       const proxy = new FaultProxy(server.port);
       await proxy.listen();
-      closers.push(() => server.close(), () => proxy.close());
+      closers.push(
+        () => server.close(),
+        () => proxy.close(),
+      );
       proxy.accept = 'trickle';
       proxy.trickleMs = 20; // a 129-byte answer would take 2.6 s
       const connectTimeout = 300;
@@ -345,7 +360,10 @@ describe('security', function () {
       const server = await serve();
       const proxy = new FaultProxy(server.port);
       await proxy.listen();
-      closers.push(() => server.close(), () => proxy.close());
+      closers.push(
+        () => server.close(),
+        () => proxy.close(),
+      );
       proxy.accept = 'hang';
       const { machine, log } = start(`ws://127.0.0.1:${proxy.port}/`, { connectTimeout: 200, maxAttempts: 1 });
       expect(await finalError(machine, log)).to.be.instanceOf(ConnectTimeoutError);
@@ -396,7 +414,9 @@ describe('security', function () {
         const secure = await serve({
           server: tls,
           onUpgrade: (_req, socket) => {
-            socket.end(`HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:${server.port}/new\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+            socket.end(
+              `HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:${server.port}/new\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+            );
             return true;
           },
         });

@@ -326,7 +326,9 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     }
     if (now >= nextLogAt) {
       const total = Object.values(faults).reduce((a, b) => a + b, 0);
-      log(`${Math.round((now - started) / 1000)} s: ${total} faults, ${clients.filter((c) => c.connected).length}/${count} connected, ${received} received, heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MB`);
+      log(
+        `${Math.round((now - started) / 1000)} s: ${total} faults, ${clients.filter((c) => c.connected).length}/${count} connected, ${received} received, heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MB`,
+      );
       nextLogAt = now + 10_000;
     }
     await tick(5);

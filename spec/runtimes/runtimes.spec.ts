@@ -104,7 +104,11 @@ const children: ChildProcess[] = [];
 const env = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' };
 
 function run(runtime: Runtime, scenario: string, url: string): Run {
-  const child = spawn(runtime.bin, runtime.command(runtime.js ? scenarioJs : scenarioFile, [scenario, url]), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(runtime.bin, runtime.command(runtime.js ? scenarioJs : scenarioFile, [scenario, url]), {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const lines: Line[] = [];
   let stdout = '';
@@ -155,16 +159,22 @@ function run(runtime: Runtime, scenario: string, url: string): Run {
 const EXIT_MS = 15_000;
 
 for (const runtime of RUNTIMES) {
-  const version = existsSync(runtime.bin) ? execFileSync(runtime.bin, ['--version'], { encoding: 'utf8' }).replace(/ \(.*/s, '').trim() : 'missing';
+  const version = existsSync(runtime.bin)
+    ? execFileSync(runtime.bin, ['--version'], { encoding: 'utf8' }).replace(/ \(.*/s, '').trim()
+    : 'missing';
 
   describe(`runtime: ${runtime.name} (${version})`, function () {
     this.timeout(EXIT_MS + 5000);
     useCleanup();
     before(function () {
-      if (!existsSync(join(root, 'dist', 'esm', 'index.js'))) throw new Error('dist/ is not built: run `npm run build` (npm run test:runtimes does)');
+      if (!existsSync(join(root, 'dist', 'esm', 'index.js')))
+        throw new Error('dist/ is not built: run `npm run build` (npm run test:runtimes does)');
       if (runtime.js) {
         mkdirSync(dirname(scenarioJs), { recursive: true });
-        writeFileSync(scenarioJs, transformSync(readFileSync(scenarioFile, 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022' }).code);
+        writeFileSync(
+          scenarioJs,
+          transformSync(readFileSync(scenarioFile, 'utf8'), { loader: 'ts', format: 'esm', target: 'es2022' }).code,
+        );
       }
     });
     afterEach(() => {
@@ -199,10 +209,19 @@ for (const runtime of RUNTIMES) {
 
     it('keep-alive: a silent peer (no pongs) is detected (PongTimeoutError), then the machine reconnects', async () => {
       // Only the first connection stays silent; the second answers its pings.
-      const server = await wsServer(({ socket }, i) => i > 0 && socket.on('ping', (data: Buffer) => socket.pong(data)), { autoPong: false });
+      const server = await wsServer(({ socket }, i) => i > 0 && socket.on('ping', (data: Buffer) => socket.pong(data)), {
+        autoPong: false,
+      });
       const r = run(runtime, 'silent', server.url);
       expect(await r.exit(EXIT_MS)).to.equal(0);
-      expect(r.statuses()).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED PongTimeoutError', 'CONNECTING', 'CONNECTED', 'DISCONNECTED']);
+      expect(r.statuses()).to.deep.equal([
+        'CONNECTING',
+        'CONNECTED',
+        'DISCONNECTED PongTimeoutError',
+        'CONNECTING',
+        'CONNECTED',
+        'DISCONNECTED',
+      ]);
       const statuses = r.lines.filter((l) => l.t === 'status');
       const took = statuses[2]!.at - statuses[1]!.at;
       expect(took, 'ms from CONNECTED to PongTimeoutError (pingInterval 100 + pongTimeout 150)').to.be.within(250 - 5, 2000);

@@ -12,7 +12,11 @@ describe('npm test: reading a stage’s counts', () => {
   });
 
   it('counts check-package’s ok and FAIL lines', () => {
-    expect(count('ok   npm pack (92 files)\nFAIL attw\nok   publint --strict\n     ok nested detail\n')).to.deep.equal({ passed: 2, failed: 1, pending: 0 });
+    expect(count('ok   npm pack (92 files)\nFAIL attw\nok   publint --strict\n     ok nested detail\n')).to.deep.equal({
+      passed: 2,
+      failed: 1,
+      pending: 0,
+    });
   });
 
   it('reads nothing from output it does not know (the runner then goes by the exit code)', () => {

@@ -90,8 +90,18 @@ describe('testing kit example: unit-testing a ChatClient in virtual time', funct
     run(() => {
       server = new FakeServer({ scheduler });
       chatServer(server);
-      const client = new ChatClient('ws://chat.test/ws', 'general', 'cy', { WebSocket: server.WebSocket, scheduler, retryDelay: 1000, minUptime: 5000, pingInterval: 0 });
-      client.status$.subscribe((s) => log.push(`${scheduler.now()} ${s.state}${s.attempt === undefined ? '' : ` attempt=${s.attempt}`}${s.delay === undefined ? '' : ` delay=${s.delay}`}`));
+      const client = new ChatClient('ws://chat.test/ws', 'general', 'cy', {
+        WebSocket: server.WebSocket,
+        scheduler,
+        retryDelay: 1000,
+        minUptime: 5000,
+        pingInterval: 0,
+      });
+      client.status$.subscribe((s) =>
+        log.push(
+          `${scheduler.now()} ${s.state}${s.attempt === undefined ? '' : ` attempt=${s.attempt}`}${s.delay === undefined ? '' : ` delay=${s.delay}`}`,
+        ),
+      );
       client.lines$.subscribe((line) => log.push(`${scheduler.now()} line ${line.text}`));
 
       // A drop after a connection that was up for minUptime: back at once, attempt 0.
@@ -129,7 +139,12 @@ describe('testing kit example: unit-testing a ChatClient in virtual time', funct
     run(() => {
       server = new FakeServer({ scheduler, answer: 'refuse' });
       chatServer(server);
-      const client = new ChatClient('ws://chat.test/ws', 'general', 'di', { WebSocket: server.WebSocket, scheduler, retryDelay: 250, pingInterval: 0 });
+      const client = new ChatClient('ws://chat.test/ws', 'general', 'di', {
+        WebSocket: server.WebSocket,
+        scheduler,
+        retryDelay: 250,
+        pingInterval: 0,
+      });
       client.status$.subscribe((s) => log.push(`${scheduler.now()} ${s.state}${s.error ? ` (${s.error.name})` : ''}`));
       scheduler.schedule(() => (server.answer = 'accept'), 600);
       scheduler.schedule(() => client.leave(), 1000);
@@ -155,14 +170,26 @@ describe('testing kit example: unit-testing a ChatClient in virtual time', funct
     const log: string[] = [];
     run(() => {
       const server = new FakeServer({ scheduler }); // accepts, but never answers "join"
-      const client = new ChatClient('ws://chat.test/ws', 'general', 'ed', { WebSocket: server.WebSocket, scheduler, connectTimeout: 2000, retryDelay: 100, pingInterval: 0 });
+      const client = new ChatClient('ws://chat.test/ws', 'general', 'ed', {
+        WebSocket: server.WebSocket,
+        scheduler,
+        connectTimeout: 2000,
+        retryDelay: 100,
+        pingInterval: 0,
+      });
       client.status$.subscribe((s) => log.push(`${scheduler.now()} ${s.state}${s.error ? ` (${s.error.name})` : ''}`));
       scheduler.schedule(() => {
         expect(server.connections.map((c) => c.closed?.by)).to.deep.equal(['client', undefined]);
         client.leave();
       }, 2150);
     });
-    expect(log).to.deep.equal(['0 CONNECTING', '2000 DISCONNECTED (ConnectTimeoutError)', '2000 WAITING', '2100 CONNECTING', '2150 DISCONNECTED']);
+    expect(log).to.deep.equal([
+      '0 CONNECTING',
+      '2000 DISCONNECTED (ConnectTimeoutError)',
+      '2000 WAITING',
+      '2100 CONNECTING',
+      '2150 DISCONNECTED',
+    ]);
   });
 
   it('detects a dead connection through its heartbeat, as the fake cannot ping', () => {
@@ -182,7 +209,14 @@ describe('testing kit example: unit-testing a ChatClient in virtual time', funct
       client.status$.subscribe((s) => log.push(`${scheduler.now()} ${s.state}${s.error ? ` (${s.error.name})` : ''}`));
       scheduler.schedule(() => client.leave(), 1600);
     });
-    expect(log).to.deep.equal(['0 CONNECTING', '0 CONNECTED', '1500 DISCONNECTED (PongTimeoutError)', '1500 CONNECTING', '1500 CONNECTED', '1600 DISCONNECTED']);
+    expect(log).to.deep.equal([
+      '0 CONNECTING',
+      '0 CONNECTED',
+      '1500 DISCONNECTED (PongTimeoutError)',
+      '1500 CONNECTING',
+      '1500 CONNECTED',
+      '1600 DISCONNECTED',
+    ]);
     expect(sent(server.connections[0])).to.include('text {"type":"ping"}');
   });
 

@@ -12,7 +12,10 @@ import {
 } from '../../lib/testing/index.js';
 
 // Runs `body` in virtual time and returns what it logged, each entry prefixed with its virtual time.
-function virtual(body: (tools: { server: FakeServer; log: (entry: string) => void; at: (ms: number, fn: () => void) => void }) => void, options: FakeServerOptions = {}): string[] {
+function virtual(
+  body: (tools: { server: FakeServer; log: (entry: string) => void; at: (ms: number, fn: () => void) => void }) => void,
+  options: FakeServerOptions = {},
+): string[] {
   const scheduler = new TestScheduler((actual, expected) => {
     expect(actual).to.deep.equal(expected);
   });
@@ -45,7 +48,9 @@ function watch(socket: FakeWebSocket, log: (entry: string) => void): void {
 }
 
 function frames(connection: FakeConnection): string[] {
-  return connection.received.map((frame: FakeFrame) => (frame.type === 'text' ? `text ${frame.data}` : `binary ${[...frame.data].join(',')}`));
+  return connection.received.map((frame: FakeFrame) =>
+    frame.type === 'text' ? `text ${frame.data}` : `binary ${[...frame.data].join(',')}`,
+  );
 }
 
 describe('testing kit: FakeServer and FakeWebSocket', function () {
@@ -81,10 +86,12 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
           const socket = new t.server.WebSocket('ws://test/');
           watch(socket, t.log);
           socket.onopen = () => socket.send('ping');
-          t.server.connection$.subscribe((c) => c.received$.subscribe((frame) => {
-            t.log(`server got ${frame.data as string}`);
-            c.send('pong');
-          }));
+          t.server.connection$.subscribe((c) =>
+            c.received$.subscribe((frame) => {
+              t.log(`server got ${frame.data as string}`);
+              c.send('pong');
+            }),
+          );
           t.at(100, () => socket.close(1000));
         },
         { latency: 10 },
@@ -245,7 +252,9 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
     it('throws InvalidStateError for send while connecting and TypeError for what it cannot send', () => {
       virtual((t) => {
         const socket = new t.server.WebSocket('ws://test/');
-        expect(() => socket.send('early')).to.throw(DOMException).with.property('name', 'InvalidStateError');
+        expect(() => socket.send('early'))
+          .to.throw(DOMException)
+          .with.property('name', 'InvalidStateError');
         socket.onopen = () => {
           expect(() => socket.send(42 as unknown as string)).to.throw(TypeError, /not number/);
           expect(() => socket.send(new Blob(['x']) as unknown as string)).to.throw(TypeError, /Blob/);
@@ -325,16 +334,23 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
         b.onclose = (e) => closes.push(e);
       });
       expect(server.connections.map((c) => c.closed?.code)).to.deep.equal([1005, 1000]);
-      expect(closes.map((e) => [e?.code, e?.reason])).to.deep.equal([[1005, ''], [1000, 'why']]);
+      expect(closes.map((e) => [e?.code, e?.reason])).to.deep.equal([
+        [1005, ''],
+        [1000, 'why'],
+      ]);
     });
 
     it('validates close codes and reasons on both sides', () => {
       virtual((t) => {
         const socket = new t.server.WebSocket('ws://test/');
         for (const code of [999, 1001, 2999, 5000, 3000.5]) {
-          expect(() => socket.close(code), String(code)).to.throw(DOMException).with.property('name', 'InvalidAccessError');
+          expect(() => socket.close(code), String(code))
+            .to.throw(DOMException)
+            .with.property('name', 'InvalidAccessError');
         }
-        expect(() => socket.close(1000, 'x'.repeat(124))).to.throw(DOMException).with.property('name', 'SyntaxError');
+        expect(() => socket.close(1000, 'x'.repeat(124)))
+          .to.throw(DOMException)
+          .with.property('name', 'SyntaxError');
         expect(socket.readyState).to.equal(FakeWebSocket.CONNECTING);
         socket.onopen = () => {
           const connection = t.server.lastConnection;
@@ -418,7 +434,9 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
   describe('the WHATWG surface', () => {
     it('has the readyState constants on the constructor and on instances', () => {
       const server = new FakeServer();
-      expect([server.WebSocket.CONNECTING, server.WebSocket.OPEN, server.WebSocket.CLOSING, server.WebSocket.CLOSED]).to.deep.equal([0, 1, 2, 3]);
+      expect([server.WebSocket.CONNECTING, server.WebSocket.OPEN, server.WebSocket.CLOSING, server.WebSocket.CLOSED]).to.deep.equal([
+        0, 1, 2, 3,
+      ]);
       const socket = new server.WebSocket('ws://test/');
       expect([socket.CONNECTING, socket.OPEN, socket.CLOSING, socket.CLOSED]).to.deep.equal([0, 1, 2, 3]);
       expect(socket).to.be.an.instanceOf(FakeWebSocket).and.an.instanceOf(EventTarget);
@@ -428,10 +446,14 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
     it('rejects bad URLs and sub-protocols as a browser does', () => {
       const server = new FakeServer();
       for (const url of ['not a url', 'ftp://test/', 'ws://test/#frag']) {
-        expect(() => new server.WebSocket(url), url).to.throw(DOMException).with.property('name', 'SyntaxError');
+        expect(() => new server.WebSocket(url), url)
+          .to.throw(DOMException)
+          .with.property('name', 'SyntaxError');
       }
       for (const protocols of [['a', 'a'], ['with space'], ['']]) {
-        expect(() => new server.WebSocket('ws://test/', protocols), protocols.join()).to.throw(DOMException).with.property('name', 'SyntaxError');
+        expect(() => new server.WebSocket('ws://test/', protocols), protocols.join())
+          .to.throw(DOMException)
+          .with.property('name', 'SyntaxError');
       }
       expect(() => new FakeWebSocket('ws://test/')).to.throw(TypeError, /server\.WebSocket/);
       expect(server.connections).to.have.length(0);
@@ -465,7 +487,9 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
         const onMessage = (event: FakeMessageEvent): void => void seen.push(`message ${String(event.data)} from ${event.origin}`);
         socket.addEventListener('message', onMessage);
         socket.addEventListener('message', { handleEvent: (event) => seen.push(`object ${String(event.data)}`) });
-        socket.addEventListener('close', (event: FakeCloseEvent) => seen.push(`close ${event.code} ${event.wasClean ? 'clean' : 'unclean'}`));
+        socket.addEventListener('close', (event: FakeCloseEvent) =>
+          seen.push(`close ${event.code} ${event.wasClean ? 'clean' : 'unclean'}`),
+        );
         // @ts-expect-error a close event carries no data
         socket.addEventListener('close', (event) => event.data);
         t.server.connection$.subscribe((c) => c.send('one'));

@@ -5,7 +5,8 @@ import { provideZoneChangeDetection, provideZonelessChangeDetection, type Applic
 import { bootstrapApplication } from '@angular/platform-browser';
 import { AppComponent } from './app/app.component';
 
-const changeDetection = typeof (globalThis as { Zone?: unknown }).Zone === 'undefined' ? provideZonelessChangeDetection() : provideZoneChangeDetection();
+const changeDetection =
+  typeof (globalThis as { Zone?: unknown }).Zone === 'undefined' ? provideZonelessChangeDetection() : provideZoneChangeDetection();
 
 bootstrapApplication(AppComponent, { providers: [changeDetection] })
   .then((app) => {

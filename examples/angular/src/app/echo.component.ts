@@ -20,7 +20,9 @@ import { injectMachine } from 'ws-machine/angular';
       <!-- Queued while not connected, sent on connect: the button need not wait. -->
       <button id="echo-send" (click)="send()">Send</button>
       <button (click)="echo.machine.command.next(Command.RECONNECT)">Reconnect</button>
-      <p>Reply: <span id="echo-reply">{{ reply() }}</span></p>
+      <p>
+        Reply: <span id="echo-reply">{{ reply() }}</span>
+      </p>
     </section>
   `,
 })

@@ -81,5 +81,4 @@ export class TickerComponent {
     const status = this.ticker.status();
     return status.state === State.WAITING && status.delay !== undefined ? Math.ceil(status.delay / 1000) : undefined;
   });
-
 }
