@@ -133,7 +133,8 @@ export function openWeb(config: Config, request: OpenRequest, sink: Sink): Trans
     send(message, binary) {
       if (ws.readyState !== OPEN) return -1;
       const frame = binary ? asBytes(message) : asText(message);
-      ws.send(frame);
+      // The standard API types bytes as ArrayBuffer-backed; a SharedArrayBuffer view is the caller's to answer for.
+      ws.send(frame as string | Uint8Array<ArrayBuffer>);
       return byteSize(frame);
     },
     ping: () => false,

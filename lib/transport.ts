@@ -24,7 +24,7 @@ export interface WebSocketLike {
   /** Set to `'arraybuffer'` by the machine, so binary messages arrive as ArrayBuffer. */
   binaryType: string;
   /** Sends a string as a text frame, bytes as a binary frame. */
-  send(data: string | ArrayBufferLike | ArrayBufferView): void;
+  send(data: string | ArrayBuffer | ArrayBufferView<ArrayBuffer>): void;
   /** Starts the closing handshake (or aborts an opening one). */
   close(code?: number, reason?: string): void;
   /** The machine listens for `open`, `message`, `close` and `error`. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BehaviorSubject, Subject, map, take, throwError } from 'rxjs';
+import { BehaviorSubject, Subject, map, mergeMap, take, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   CloseError,
@@ -13,6 +13,7 @@ import {
   type Status,
 } from '../lib/index.js';
 import { FakeServer } from '../lib/testing/index.js';
+import { framesOf$ } from './support/virtual.js';
 
 /** A status as one readable line: `WAITING 2 200`, `DISCONNECTED ConnectTimeoutError`, `CONNECTED ""`. */
 function label(s: Status): string {
@@ -45,11 +46,16 @@ function scenario(
   return seen;
 }
 
+/** A scenario body that does nothing: the machine is left to itself. */
+function nothing(): void {
+  // Nothing to arrange.
+}
+
 describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
   this.timeout(5000);
 
   it('connect: CONNECTING → CONNECTED, and QUIT: one final DISCONNECTED, then completion', () => {
-    expect(scenario({}, () => {}, 50)).to.deep.equal([
+    expect(scenario({}, nothing, 50)).to.deep.equal([
       [0, 'CONNECTING 0'],
       [0, 'CONNECTED ""'],
       [50, 'DISCONNECTED'],
@@ -173,11 +179,10 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     const seen = scenario(
       { pingInterval: 1000, pongTimeout: 300, heartbeat: 'hb', format: 'text' },
       ({ server, machine, scheduler }) => {
-        server.connection$.pipe(take(1)).subscribe((c) => {
-          c.received$.subscribe((f) => f.data === 'hb' && heartbeats.push(scheduler.now()));
-          // The server talks at 400 ms, then goes silent and never answers a heartbeat.
-          server.scheduler.schedule(() => c.send('news'), 400);
-        });
+        const first$ = server.connection$.pipe(take(1));
+        first$.pipe(mergeMap((c) => c.received$)).subscribe((f) => f.data === 'hb' && heartbeats.push(scheduler.now()));
+        // The server talks at 400 ms, then goes silent and never answers a heartbeat.
+        first$.subscribe((c) => server.scheduler.schedule(() => c.send('news'), 400));
         machine.state$.subscribe((s) => s.error && (error = s.error));
       },
       1800,
@@ -197,7 +202,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     const seen = scenario(
       { pingInterval: 100, pongTimeout: 50, heartbeat: 'ping?' },
       ({ server }) => {
-        server.connection$.subscribe((c) => c.received$.subscribe(() => c.send('pong!')));
+        framesOf$(server).subscribe(({ connection }) => connection.send('pong!'));
       },
       1000,
     );
@@ -210,7 +215,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
 
   it('keep-alive is off without a heartbeat on a WebSocket that cannot ping, and with pingInterval 0', () => {
     for (const options of [{ pingInterval: 100 }, { pingInterval: 0, heartbeat: 'hb' }]) {
-      const seen = scenario({ ...options, pongTimeout: 10 }, () => {}, 1000);
+      const seen = scenario({ ...options, pongTimeout: 10 }, nothing, 1000);
       expect(seen.map((s) => s[1])).to.deep.equal(['CONNECTING 0', 'CONNECTED ""', 'DISCONNECTED']);
     }
   });
@@ -220,7 +225,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     scenario(
       { heartbeat: 'hb', format: 'text' },
       ({ server, machine, at, scheduler }) => {
-        server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push([scheduler.now(), String(f.data)])));
+        framesOf$(server).subscribe(({ frame }) => frames.push([scheduler.now(), String(frame.data)]));
         at(25, () => machine.command.next(Command.PING));
       },
       100,
@@ -234,7 +239,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
       { format: 'text' },
       ({ server, machine, at }) => {
         server.answer = 'refuse';
-        server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(String(f.data))));
+        framesOf$(server).subscribe(({ frame }) => frames.push(String(frame.data)));
         machine.output.next('q1');
         machine.output.next('q2');
         at(50, () => (server.answer = 'accept'));
@@ -251,9 +256,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
       {},
       ({ server, machine, at }) => {
         server.answer = 'manual';
-        server.connection$.subscribe((c) =>
-          c.received$.subscribe((f) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`)),
-        );
+        framesOf$(server).subscribe(({ frame: f }) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`));
         machine.output.next('one');
         machine.command.next(Command.USE_TEXT);
         machine.output.next('two');
@@ -272,9 +275,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     scenario(
       {},
       ({ server, machine }) => {
-        server.connection$.subscribe((c) =>
-          c.received$.subscribe((f) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`)),
-        );
+        framesOf$(server).subscribe(({ frame: f }) => frames.push(`${f.type}:${typeof f.data === 'string' ? f.data : f.data.length}`));
         machine.dropped$.subscribe((m) => dropped.push(m));
         machine.state$.subscribe((s) => {
           if (s.state !== State.CONNECTED) return;
@@ -361,11 +362,9 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
       },
       ({ server, machine, scheduler }) => {
         machine.output.next('queued');
-        server.connection$.subscribe((c) => {
-          c.received$.subscribe((f) => {
-            frames.push([scheduler.now(), String(f.data)]);
-            if (f.data === 'auth') server.scheduler.schedule(() => c.send('ok'), 40);
-          });
+        framesOf$(server).subscribe(({ connection, frame: f }) => {
+          frames.push([scheduler.now(), String(f.data)]);
+          if (f.data === 'auth') server.scheduler.schedule(() => connection.send('ok'), 40);
         });
       },
       100,
@@ -398,7 +397,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     ]);
     expect(error).to.be.instanceOf(HandshakeError);
     expect((error as Error).cause).to.have.property('message', 'denied');
-    const never = scenario({ connectTimeout: 200, handshake: () => new Subject<never>() }, () => {}, 250);
+    const never = scenario({ connectTimeout: 200, handshake: () => new Subject<never>() }, nothing, 250);
     expect(never).to.deep.equal([
       [0, 'CONNECTING 0'],
       [200, 'DISCONNECTED ConnectTimeoutError'],
@@ -461,7 +460,11 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
       const machine = new Machine('ws://test/', {
         WebSocket: server.WebSocket,
         scheduler,
-        shouldReconnect: (e) => (asked.push(`${e.name} ${(e as CloseError).code}`), (e as CloseError).code !== 4001),
+        shouldReconnect: (e) => {
+          const code = e instanceof CloseError ? e.code : undefined;
+          asked.push(`${e.name} ${String(code)}`);
+          return code !== 4001;
+        },
       });
       expectObservable(machine.state$.pipe(map(label))).toBe('(ab) 16ms (c|)', {
         a: 'CONNECTING 0',
@@ -479,7 +482,9 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     scheduler.run(() => {
       const server = new FakeServer({ scheduler });
       class Stubborn extends server.WebSocket {
-        override set binaryType(_: 'blob' | 'arraybuffer') {}
+        override set binaryType(_: 'blob' | 'arraybuffer') {
+          // Ignored: this socket keeps delivering Blobs.
+        }
         override get binaryType(): 'blob' | 'arraybuffer' {
           return 'blob';
         }
@@ -541,7 +546,7 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
         machine.output.next('kept');
         expect(() => machine.output.next(42 as never)).to.throw(TypeError, /output accepts/);
         expect(() => machine.command.next('NOPE' as never)).to.throw(TypeError, /command must be one of/);
-        server.connection$.subscribe((c) => c.received$.subscribe((f) => frames.push(String(f.data))));
+        framesOf$(server).subscribe(({ frame }) => frames.push(String(frame.data)));
         at(10, () => machine.command.next(Command.RECONNECT)); // offline: does nothing
       },
       20,

@@ -10,7 +10,7 @@
 //   included) and the effects that must come with them.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { ConnectTimeoutError, PongTimeoutError, ReconnectError } from '../lib/errors.js';
+import { ConnectTimeoutError, MachineError, PongTimeoutError, ReconnectError } from '../lib/errors.js';
 import { initialContext, transition, type Context, type Effect, type Event, type Policy, type LoopCommand } from '../lib/reducer.js';
 import { Command, State, type Status } from '../lib/types.js';
 
@@ -106,7 +106,7 @@ function toEvent(spec: Spec, ctx: Context): Event {
     case 'OPENED':
       return { type: 'OPENED', id: ctx.id + spec.offset, protocol: spec.protocol };
     case 'FAILED':
-      return { type: 'FAILED', id: ctx.id + spec.offset, error: new Error(spec.fatal ? FATAL : 'connection lost') };
+      return { type: 'FAILED', id: ctx.id + spec.offset, error: new MachineError(spec.fatal ? FATAL : 'connection lost') };
     default:
       return { type: spec.kind, id: ctx.id + spec.offset };
   }
@@ -172,13 +172,25 @@ function modelStep(m: Model, event: Event, p: Policy): Outcome {
   };
   // After DISCONNECTED(error): give up, rest offline, try at once, or wait retryDelay(attempt).
   const recover = (error: Error, immediate: boolean): void => {
-    if (m.attempt >= p.maxAttempts || !p.shouldReconnect(error)) return stop();
-    if (!m.online) return rest();
-    if (immediate) return attemptNow();
+    if (m.attempt >= p.maxAttempts || !p.shouldReconnect(error)) {
+      stop();
+      return;
+    }
+    if (!m.online) {
+      rest();
+      return;
+    }
+    if (immediate) {
+      attemptNow();
+      return;
+    }
     const delay = p.retryDelay(m.attempt);
     out.statuses.push({ state: State.WAITING, attempt: m.attempt, delay });
     // A delay of 0 costs no timer tick: CONNECTING follows WAITING at once.
-    if (delay === 0) return attemptNow();
+    if (delay === 0) {
+      attemptNow();
+      return;
+    }
     m.phase = 'WAITING';
     m.delayed = true;
     out.effects.push('timer');
@@ -314,7 +326,7 @@ function checkGraph(previous: Status | undefined, next: Status, p: Policy, where
         // A wait with a delay comes only right after a failure, and lasts retryDelay(attempt).
         expect(previous?.state, `${where}: WAITING with a delay follows DISCONNECTED`).to.equal(State.DISCONNECTED);
         expect(previous?.error, `${where}: … with an error`).to.be.instanceOf(Error);
-        expect(next.delay).to.equal(p.retryDelay(next.attempt ?? -1));
+        expect(next.delay).to.equal(p.retryDelay(next.attempt));
         expect(next.attempt, `${where}: a wait follows at least one failure`).to.be.at.least(1);
       }
       break;
@@ -463,7 +475,7 @@ describe('reducer properties (fast-check)', function () {
         const attempts: number[] = [];
         for (let i = 0; i < drops; i++) {
           [ctx] = transition(ctx, { type: 'OPENED', id: ctx.id, protocol: '' }, p);
-          const [dropped, effects] = transition(ctx, { type: 'FAILED', id: ctx.id, error: new Error('dropped') }, p);
+          const [dropped, effects] = transition(ctx, { type: 'FAILED', id: ctx.id, error: new MachineError('dropped') }, p);
           const statuses = effects.flatMap((e) => (e.type === 'status' ? [e.status] : []));
           ctx = dropped;
           if (i === 0) {

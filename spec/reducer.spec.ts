@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConnectTimeoutError, PongTimeoutError, ReconnectError } from '../lib/errors.js';
+import { ConnectTimeoutError, MachineError, PongTimeoutError, ReconnectError } from '../lib/errors.js';
 import { initialContext, transition, type Context, type Effect, type Event, type LoopCommand, type Policy } from '../lib/reducer.js';
 import { Command, State } from '../lib/types.js';
 
@@ -15,7 +15,7 @@ const policy: Policy = {
 
 const base = initialContext();
 const ctx = (over: Partial<Context>): Context => ({ ...base, started: true, ...over });
-const boom = new Error('boom');
+const boom = new MachineError('boom');
 
 const idle = ctx({ started: false });
 const connecting = ctx({ state: State.CONNECTING, id: 1 });

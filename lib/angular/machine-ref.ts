@@ -20,6 +20,7 @@ import type { Command, Machine, MachineError, MachineOptions, Message, Sendable,
  *
  * @example
  * ```ts
+ * import { injectMachine, type InjectMachineOptions } from 'ws-machine/angular';
  * const options: InjectMachineOptions = { format: 'text', heartbeat: 'ping', pingInterval: 20_000 };
  * const ref = injectMachine('/ws', options);
  * ```
@@ -37,6 +38,8 @@ export type InjectMachineOptions<In = Message, Out = Sendable> = MachineOptions<
  *
  * @example
  * ```ts
+ * import { computed } from '@angular/core';
+ * import { injectMachine, type MachineRef } from 'ws-machine/angular';
  * const ref: MachineRef = injectMachine('/ws');
  * ref.machine.output.next('hello');
  * const up = computed(() => ref.status().state === 'CONNECTED');

@@ -1,4 +1,5 @@
 import { asyncScheduler, Observable, Subject, type SchedulerLike } from 'rxjs';
+import { kindOf } from '../describe.js';
 
 /**
  * One frame as it crossed the fake network: text frames carry a string, binary frames bytes.
@@ -289,7 +290,7 @@ interface ClientPort {
 // One direction of the fake network: steps run in the order pushed, each `delay` ms after its push,
 // whatever order the scheduler would give actions that are due at the same time.
 class Channel {
-  readonly #queue: Array<() => void> = [];
+  readonly #queue: (() => void)[] = [];
 
   constructor(
     private readonly scheduler: SchedulerLike,
@@ -321,12 +322,6 @@ function toFrame(data: unknown, who: string): FakeFrame {
   if (isArrayBuffer(data) || ArrayBuffer.isView(data)) return { type: 'binary', data: copyBytes(data) };
   // A browser would send String(data); a test is better off hearing about it.
   throw new TypeError(`${who}: the fake sends strings, ArrayBuffers and ArrayBufferViews only, not ${kindOf(data)}`);
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
-  return typeof value;
 }
 
 function frameSize(frame: FakeFrame): number {
@@ -484,9 +479,7 @@ export class FakeWebSocket extends EventTarget {
   }
 
   /** Always `''`: the fake negotiates no extensions. */
-  get extensions(): string {
-    return '';
-  }
+  readonly extensions: string = '';
 
   /** Bytes passed to `send` that have not reached the server yet (and, once closing, all of them). */
   get bufferedAmount(): number {
@@ -500,7 +493,8 @@ export class FakeWebSocket extends EventTarget {
 
   /** Sets how binary messages are delivered from now on. */
   set binaryType(value: 'blob' | 'arraybuffer') {
-    if (value === 'blob' || value === 'arraybuffer') this.#binaryType = value;
+    const given: unknown = value; // untyped callers may set anything: the standard ignores other values
+    if (given === 'blob' || given === 'arraybuffer') this.#binaryType = given;
   }
 
   /** Called for the `open` event, after the listeners added before it was first set. */
@@ -667,7 +661,7 @@ export class FakeWebSocket extends EventTarget {
       return;
     }
     if (slot !== undefined) {
-      slot.handler = handler as (event: never) => unknown;
+      slot.handler = handler;
       return;
     }
     const created = {
@@ -753,7 +747,10 @@ class Connection implements FakeConnection {
   }
 
   drop(): void {
-    if (this.state === 'connecting') return this.refuse();
+    if (this.state === 'connecting') {
+      this.refuse();
+      return;
+    }
     if (this.state === 'closed') return;
     this.#end({ code: 1006, reason: '', wasClean: false, by: 'server' });
     this.#down.push(() => this.port.dropped());
@@ -837,7 +834,7 @@ export class FakeServer {
     if (!(Number.isFinite(latency) && latency >= 0)) throw new RangeError(`latency must be a finite number >= 0, not ${latency}`);
     const answer = options.answer ?? 'accept';
     if (!['accept', 'refuse', 'manual'].includes(answer))
-      throw new RangeError(`answer must be 'accept', 'refuse' or 'manual', not ${String(answer)}`);
+      throw new RangeError(`answer must be 'accept', 'refuse' or 'manual', not ${JSON.stringify(answer)}`);
     const selectProtocol = options.selectProtocol ?? ((offered: readonly string[]) => offered[0] ?? '');
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.answer = answer;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { map, mergeMap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Machine, State, type MachineOptions, type Message, type Sendable, type Status } from '../../lib/index.js';
 import { FakeServer, type FakeConnection, type FakeFrame } from '../../lib/testing/index.js';
@@ -13,6 +14,11 @@ export function label(s: Status): string {
 /** A frame the fake server received, as text: `t:hello` or `b:1,2,3`. */
 export function frameText(frame: FakeFrame): string {
   return frame.type === 'text' ? `t:${frame.data}` : `b:${[...frame.data].join(',')}`;
+}
+
+/** Every frame the server receives, on any connection, with the connection it came on. */
+export function framesOf$(server: FakeServer): Observable<{ connection: FakeConnection; frame: FakeFrame }> {
+  return server.connection$.pipe(mergeMap((connection) => connection.received$.pipe(map((frame) => ({ connection, frame })))));
 }
 
 /** Every frame a connection received so far, as text. */
