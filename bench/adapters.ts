@@ -19,9 +19,10 @@ export const LIBS = ['ws-machine', 'ws', 'rxjs', 'partysocket', 'reconnecting-we
 export const KEEPALIVE_BASELINE = 'ws-keepalive';
 export type Lib = (typeof LIBS)[number] | typeof KEEPALIVE_BASELINE;
 
+/** Function-typed properties: adapters pass them on unbound (no per-connection wrapper closure). */
 export interface Handlers {
-  open(): void;
-  message(data: unknown): void;
+  open: () => void;
+  message: (data: unknown) => void;
 }
 
 export interface Client {
@@ -64,9 +65,9 @@ export function sizeOf(data: unknown): number {
   return -1; // a Blob or anything else a user could not read synchronously: flags a wrong binaryType
 }
 
-function interop<T>(mod: { default: unknown }): T {
-  const d = mod.default as { default?: unknown; __esModule?: boolean };
-  return (d && typeof d === 'object' && 'default' in d ? d.default : d) as T;
+function interop(mod: { default: unknown }): unknown {
+  const d = mod.default;
+  return typeof d === 'object' && d !== null && 'default' in d ? d.default : d;
 }
 
 type Machine = typeof import('../lib/index.js');
@@ -195,7 +196,7 @@ export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {
           WebSocketCtor: WS as unknown as typeof globalThis.WebSocket,
           binaryType: 'nodebuffer' as BinaryType,
           serializer: (v) => v as Uint8Array,
-          deserializer: (e) => e.data,
+          deserializer: (e): unknown => e.data,
           openObserver: { next: () => h.open() },
         });
         // The subject completes on a clean close and errors on an unclean one: both reconnect.
@@ -214,8 +215,8 @@ export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {
       type RwsClass = new (url: string, protocols: undefined, options: Record<string, unknown>) => Rws;
       const RWS =
         lib === 'partysocket'
-          ? interop<RwsClass>(await import('partysocket/ws'))
-          : interop<RwsClass>(await import('reconnecting-websocket'));
+          ? (interop(await import('partysocket/ws')) as RwsClass)
+          : (interop(await import('reconnecting-websocket')) as RwsClass);
       return (url, h) => {
         const s = new RWS(url, undefined, { WebSocket: WS, minReconnectionDelay: 0, minUptime: Number(options.minUptime ?? 50) });
         s.binaryType = 'nodebuffer';
@@ -226,8 +227,7 @@ export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {
     }
     case 'rxjs-websockets': {
       type Make = typeof import('rxjs-websockets').default;
-      type Like = import('rxjs-websockets').WebSocketLike;
-      const make = interop<Make>(await import('rxjs-websockets'));
+      const make = interop(await import('rxjs-websockets')) as Make;
       const { Subject, switchMap, retry, repeat } = await import('rxjs');
       return (url, h) => {
         const input = new Subject<Uint8Array>();
@@ -236,7 +236,7 @@ export async function loadAdapter(lib: Lib, options: Record<string, unknown> = {
           makeWebSocket: (u, p) => {
             const w = new WS(u, p);
             w.binaryType = 'nodebuffer';
-            return w as unknown as Like;
+            return w;
           },
         });
         const sub = socket$

@@ -59,9 +59,9 @@ function where(url: string | undefined): string {
   const path = url.replace(/^file:\/\//, '');
   const nm = path.lastIndexOf('/node_modules/');
   if (nm >= 0) return path.slice(nm + '/node_modules/'.length).replace(/\/dist\/(esm5?|cjs|esm)\/internal\//, '/');
-  const dist = path.match(/(?:ws-machine-dist|dist\/esm)\/(.*)$/);
+  const dist = /(?:ws-machine-dist|dist\/esm)\/(.*)$/.exec(path);
   if (dist) return `ws-machine/${dist[1]}`;
-  const bench = path.match(/bench\/(?:\.out\/js\/)?([^/]*)$/);
+  const bench = /bench\/(?:\.out\/js\/)?([^/]*)$/.exec(path);
   if (bench) return `bench/${bench[1]}`;
   return path.startsWith('node:') ? path : path.split('/').slice(-2).join('/');
 }
@@ -91,7 +91,9 @@ export function tally(file: string, scripts: Record<string, string>): Map<string
     located.set(loc[i]!, `${where(scripts[String(loc[i + 1])])}:${loc[i + 2]! + 1}`);
   }
   const closureKey = (offset: number) => {
-    const name = strings[nodes[offset + NAME]!] || '(anonymous)';
+    // An empty name is as anonymous as a missing one.
+    const raw = strings[nodes[offset + NAME]!];
+    const name = raw === undefined || raw === '' ? '(anonymous)' : raw;
     return `closure ${name} @ ${located.get(offset) ?? '?'}`;
   };
 
@@ -348,7 +350,7 @@ async function main(): Promise<void> {
   });
   const libs = argv.libs ? LIBS.filter((l) => l === 'ws' || argv.libs!.split(',').includes(l)) : [...LIBS];
   if (libs.includes('ws-machine')) {
-    ensureBuild(argv.build ?? false);
+    ensureBuild(argv.build);
     snapshotBuild();
   }
   const measured = revision();

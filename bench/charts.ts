@@ -110,7 +110,7 @@ export interface OverviewRow {
   max: number;
   target?: number;
   /** Every peer's median ratio. */
-  peers: Array<{ name: string; value: number }>;
+  peers: { name: string; value: number }[];
 }
 
 /**

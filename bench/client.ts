@@ -24,14 +24,14 @@ let target = Infinity;
 let onTarget: (() => void) | undefined;
 let echoStep: ((n: number) => void) | undefined;
 let opens: number[] = [];
-let openWaiters: Array<() => void> = [];
+let openWaiters: (() => void)[] = [];
 
 // GC pauses on the main thread during a stream (to tell the collector's share of its time).
 const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
-let gcLog: Array<{ kind: string; ms: number }> | undefined;
+let gcLog: { kind: string; ms: number }[] | undefined;
 new PerformanceObserver((list) => {
   if (!gcLog) return;
-  for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>) {
+  for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
     gcLog.push({ kind: gcKinds[e.detail?.kind ?? 0] ?? 'other', ms: e.duration });
   }
 }).observe({ entryTypes: ['gc'] });
@@ -43,7 +43,10 @@ const handlers = {
   },
   message(data: unknown) {
     const n = sizeOf(data);
-    if (echoStep) return echoStep(n);
+    if (echoStep) {
+      echoStep(n);
+      return;
+    }
     messages++;
     bytes += n;
     if (messages === target) onTarget?.();
@@ -94,7 +97,7 @@ serve({
    */
   awaitMessages({ count }: { count: number }) {
     const cpu0 = process.cpuUsage();
-    const log: Array<{ kind: string; ms: number }> = [];
+    const log: { kind: string; ms: number }[] = [];
     gcLog = log;
     return new Promise((resolve) => {
       const done = () => {
@@ -115,7 +118,10 @@ serve({
           });
         }, 5);
       };
-      if (messages >= count) return done();
+      if (messages >= count) {
+        done();
+        return;
+      }
       target = count;
       onTarget = done;
     });

@@ -41,10 +41,9 @@ serve({
       let m: InstanceType<Machine['Machine']>;
       try {
         m = new Machine(url, options);
-      } catch (e) {
+      } catch {
         // A core without the option may reject it as unknown; run without it and say so.
         supported = false;
-        void e;
         m = new Machine(url);
       }
       m.dropped$.subscribe(() => dropped++);
@@ -84,7 +83,10 @@ serve({
       const pump = () => {
         for (let i = 0; i < 256; i++) push(data);
         sent += 256;
-        if (capped || now() - t0 >= durationMs) return resolve();
+        if (capped || now() - t0 >= durationMs) {
+          resolve();
+          return;
+        }
         setImmediate(pump);
       };
       pump();

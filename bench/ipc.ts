@@ -81,7 +81,7 @@ export class Child {
         this.pending.delete(rid);
         reject(new Error(`${this.name}: ${cmd} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(rid, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(rid, { resolve, reject, timer });
       this.proc.send({ rid, cmd, args } satisfies Request);
     });
   }

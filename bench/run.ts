@@ -63,7 +63,7 @@ const { values: argv } = parseArgs({
   },
 });
 
-const quick = argv.quick ?? false;
+const quick = argv.quick;
 const cfg = quick
   ? {
       mode: 'quick',
@@ -127,17 +127,18 @@ const bracket = !argv['no-bracket'];
 const warmConnection = !argv['no-warm-connection'];
 const stream16kCount = argv['stream16k-count'] ? Number(argv['stream16k-count']) : cfg.stream16k;
 const stream16kReps = argv['stream16k-reps'] ? Number(argv['stream16k-reps']) : argv.reps ? cfg.reps : cfg.stream16kReps;
-const filtered = Boolean(
-  argv.only ||
-  argv.libs ||
-  argv.reps ||
-  argv['stream16k-count'] ||
-  argv['stream16k-reps'] ||
-  argv['no-pin'] ||
-  argv['no-gc'] ||
-  argv['no-bracket'] ||
+// Truthiness on purpose: an empty string option filters nothing.
+const filtered = [
+  argv.only,
+  argv.libs,
+  argv.reps,
+  argv['stream16k-count'],
+  argv['stream16k-reps'],
+  argv['no-pin'],
+  argv['no-gc'],
+  argv['no-bracket'],
   argv['no-warm-connection'],
-);
+].some(Boolean);
 const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel accept queue is 4096)
 
 // --- results --------------------------------------------------------------------------------
@@ -147,7 +148,7 @@ interface Metric {
   title: string;
   unit: string;
   better: 'higher' | 'lower';
-  fmt(v: number): string;
+  fmt: (v: number) => string;
   /** Ratio to the baseline that ws-machine must reach; `absolute` compares the value itself. */
   target?: { op: '>=' | '<=' | '<'; value: number; absolute?: boolean };
   /** What ratios divide by: raw ws unless said otherwise. */
@@ -231,7 +232,7 @@ let server: Child;
 let base = '';
 const workers = new Map<Lib, Child>();
 
-async function startWorkers(): Promise<void> {
+function startWorkers(): void {
   for (const lib of libs) {
     workers.set(lib, pin(spawn('client', [lib], `client:${lib}`, ['--expose-gc', ...profArgs(lib, 'client')]), CLIENT_CPU));
   }
@@ -349,7 +350,7 @@ interface StreamResult {
 }
 
 /** Every stream run, for --json (the 16 KiB investigation reads them). */
-const streamRuns: Array<{ key: string; lib: Lib; rep: number; ms: number; cpuMs: number; gc: StreamResult['gc']; load: number }> = [];
+const streamRuns: { key: string; lib: Lib; rep: number; ms: number; cpuMs: number; gc: StreamResult['gc']; load: number }[] = [];
 
 async function stream(key: 'stream64' | 'stream16k', count: number, size: number, reps = cfg.reps): Promise<void> {
   const what = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
@@ -680,7 +681,7 @@ async function runCensus(n: number): Promise<void> {
 }
 
 interface FlowResult {
-  samples: Array<{ t: number; rss: number; heap: number; heapTotal: number; sent: number; dropped: number }>;
+  samples: { t: number; rss: number; heap: number; heapTotal: number; sent: number; dropped: number }[];
   sent: number;
   dropped: number;
   capped: boolean;
@@ -1077,7 +1078,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
 async function main(): Promise<void> {
   const started = new Date();
   if (libs.includes('ws-machine')) {
-    ensureBuild(argv.build ?? false);
+    ensureBuild(argv.build);
     snapshotBuild();
   }
   const measured = revision();
@@ -1086,7 +1087,7 @@ async function main(): Promise<void> {
   const { port } = await server.call<{ port: number }>('port', {}, 30_000);
   base = `ws://127.0.0.1:${port}`;
   log(`server on ${base}; mode ${cfg.mode}; libraries: ${libs.join(', ')}; ${canPin ? 'pinned' : 'not pinned'}`);
-  await startWorkers();
+  startWorkers();
 
   if (only.has('stream64')) await stream('stream64', cfg.stream64, 64);
   if (only.has('stream16k')) await stream('stream16k', stream16kCount, 16 * 1024, stream16kReps);

@@ -21,7 +21,7 @@ interface Conn {
   bytes: number;
   target: number;
   reachedAt: number;
-  onReached: Array<() => void>;
+  onReached: (() => void)[];
   slowTimer?: NodeJS.Timeout;
 }
 

@@ -24,7 +24,7 @@ setTimeout(() => {
 // Printing: `+1.234s  kind    text`, colored only on a terminal.
 
 const started = performance.now();
-const colors = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
+const colors = process.stdout.isTTY && !('NO_COLOR' in process.env);
 const paint =
   (...codes: number[]) =>
   (text: string): string =>
@@ -81,7 +81,7 @@ class EchoServer {
   private open = 0;
   private closedAll: (() => void) | undefined;
   /** The connections whose link is dead: what the client sends is lost, nothing comes back. */
-  private readonly dead = new WeakSet<object>();
+  private readonly dead = new WeakSet();
   port = 0;
   pings = 0;
   lost = 0;
@@ -113,7 +113,10 @@ class EchoServer {
         if (--this.open === 0) this.closedAll?.();
       });
       socket.on('message', (data, isBinary) => {
-        if (!this.dead.has(socket)) return socket.send(data, { binary: isBinary });
+        if (!this.dead.has(socket)) {
+          socket.send(data, { binary: isBinary });
+          return;
+        }
         this.lost += 1;
         log('server', dim(`(a message from client #${client} is lost on the dead link)`));
       });
@@ -174,7 +177,12 @@ let connects = 0;
 let sent = 0;
 let received = 0;
 let dropped = 0;
-let awaited = { count: Infinity, resolve: (): void => {} };
+let awaited = {
+  count: Infinity,
+  resolve: (): void => {
+    // Nobody waits yet: a count of Infinity is never reached.
+  },
+};
 
 const watching: Subscription = machine.state$.subscribe((status) => {
   current = status.state;

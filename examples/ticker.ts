@@ -163,7 +163,7 @@ console.log(`${clock()}  done`);
 
 function describe({ state, error, attempt, delay, protocol }: Status): string {
   const details: string[] = [];
-  if (state === State.CONNECTING || (state === State.WAITING && attempt !== undefined)) details.push(`attempt ${attempt}`);
+  if (state === State.CONNECTING || state === State.WAITING) details.push(`attempt ${attempt}`);
   if (delay !== undefined) details.push(`retry in ${delay} ms`);
   if (protocol) details.push(`protocol ${protocol}`);
   if (error) details.push(error.message);

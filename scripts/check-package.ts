@@ -249,7 +249,7 @@ async function browserBundle(app: string): Promise<{ ok: boolean; detail: string
   });
   const code = result.outputFiles[0]!.text;
   const inputs = Object.keys(result.metafile.inputs);
-  const wsInputs = inputs.filter((p) => /node_modules\/ws\//.test(p));
+  const wsInputs = inputs.filter((p) => p.includes('node_modules/ws/'));
   const markers = [
     'require("ws")',
     "require('ws')",

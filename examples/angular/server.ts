@@ -84,7 +84,10 @@ export async function startExampleServer({ port = 0, tickMs = 200, appDir = APP_
     ws.on('message', (data: Buffer) => {
       const text = data.toString();
       connection.received.push(text);
-      if (connection.path === '/ws/echo') return ws.send(text);
+      if (connection.path === '/ws/echo') {
+        ws.send(text);
+        return;
+      }
       const request = parse(text);
       if (request?.type === 'ping') ws.send(JSON.stringify({ type: 'pong' }));
       if (request?.type === 'subscribe') symbols.add(request.symbol);
@@ -156,7 +159,7 @@ export async function startExampleServer({ port = 0, tickMs = 200, appDir = APP_
 
 // Run directly: serve the built app for a person to try.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const example = await startExampleServer({ port: Number(process.env['PORT'] ?? 4300) });
+  const example = await startExampleServer({ port: Number(process.env.PORT ?? 4300) });
   console.log(`Angular example on ${example.origin} (with zone.js) and ${example.origin}/zoneless; Ctrl-C stops it`);
   process.once('SIGINT', () => void example.close().then(() => process.exit(0)));
 }

@@ -3,8 +3,8 @@
 // bundles this file with esbuild on every request.
 import { Machine, State, Command, type Message, type Status } from '../../lib/index.browser.js';
 
-const $ = <T extends HTMLElement>(selector: string): T => {
-  const el = document.querySelector<T>(selector);
+const $ = (selector: string): HTMLElement => {
+  const el = document.querySelector<HTMLElement>(selector);
   if (!el) throw new Error(`missing ${selector}`);
   return el;
 };
@@ -13,9 +13,9 @@ const stateEl = $('#state');
 const detailEl = $('#detail');
 const formatEl = $('#format');
 const countsEl = $('#counts');
-const logEl = $<HTMLOListElement>('#log');
-const textEl = $<HTMLInputElement>('#text');
-const startEl = $<HTMLButtonElement>('#start');
+const logEl = $('#log') as HTMLOListElement;
+const textEl = $('#text') as HTMLInputElement;
+const startEl = $('#start') as HTMLButtonElement;
 const commandButtons = [...document.querySelectorAll<HTMLButtonElement>('button[data-command]')];
 const url = `ws://${location.host}/ws`;
 $('#url').textContent = url;
@@ -77,7 +77,7 @@ function showStatus(s: Status): void {
   stateEl.dataset.state = s.state;
   const parts: string[] = [];
   if (s.state === State.CONNECTED) parts.push(`since ${clock().slice(0, 8)}`, s.protocol ? `protocol ${s.protocol}` : 'no sub-protocol');
-  if (s.state === State.CONNECTING) parts.push(`attempt ${s.attempt ?? 0}`);
+  if (s.state === State.CONNECTING) parts.push(`attempt ${s.attempt}`);
   detailEl.replaceChildren();
   if (s.state === State.WAITING) {
     if (s.delay === undefined) {
@@ -87,7 +87,7 @@ function showStatus(s: Status): void {
       const until = performance.now() + s.delay;
       const tick = (): void => {
         const left = Math.max(0, until - performance.now());
-        detailEl.textContent = `next attempt in ${(left / 1000).toFixed(1)} s (after ${s.attempt ?? 0} failed)`;
+        detailEl.textContent = `next attempt in ${(left / 1000).toFixed(1)} s (after ${s.attempt} failed)`;
       };
       tick();
       countdown = setInterval(tick, 100);
@@ -153,13 +153,15 @@ $('#send').addEventListener('submit', (event) => {
   machine.output.next(text);
   counts.out++;
   updateCounts();
-  log('out', text, formatEl.textContent ?? '');
+  log('out', text, formatEl.textContent);
   textEl.value = '';
 });
 
 $('#restart').addEventListener('click', () => {
   log('state', 'asking the server to restart');
-  fetch('/restart', { method: 'POST' }).catch((e: Error) => log('state', `restart failed: ${e.message}`));
+  fetch('/restart', { method: 'POST' }).catch((e: unknown) =>
+    log('state', `restart failed: ${e instanceof Error ? e.message : String(e)}`),
+  );
 });
 
 startEl.addEventListener('click', start);

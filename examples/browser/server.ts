@@ -50,7 +50,10 @@ export async function startDemoServer({ port = 0, tickMs = 2000, downMs = 3000 }
     const ticker = setInterval(() => ws.send(`tick ${++n} · ${new Date().toTimeString().slice(0, 8)}`), tickMs);
     ws.on('close', () => clearInterval(ticker));
     ws.on('message', (data: Buffer, binary: boolean) => {
-      if (data.toString() === 'heartbeat') return ws.send('heartbeat-ack');
+      if (data.toString() === 'heartbeat') {
+        ws.send('heartbeat-ack');
+        return;
+      }
       ws.send(binary ? data : `echo: ${data.toString()}`, { binary });
     });
   });

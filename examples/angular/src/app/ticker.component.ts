@@ -11,7 +11,10 @@ export interface Quote {
 }
 
 /** What it understands. */
-type TickerRequest = { type: 'subscribe' | 'unsubscribe'; symbol: string };
+interface TickerRequest {
+  type: 'subscribe' | 'unsubscribe';
+  symbol: string;
+}
 
 /** The server's messages are not checked at run time by json(): a guard tells quotes apart. */
 function isQuote(message: unknown): message is Quote {
