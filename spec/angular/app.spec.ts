@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { APP_DIR, startExampleServer, type Connection, type ExampleServer } from '../../examples/angular/server.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -69,7 +69,7 @@ describe('the Angular example in Chromium (ng build, AOT)', function () {
   /** Waits until the element shows exactly `value`. */
   async function shows(selector: string, value: string, timeout = 5000): Promise<void> {
     try {
-      await page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent?.trim() === v, [selector, value] as const, {
+      await page.waitForFunction(([s, v]) => document.querySelector(s)?.textContent.trim() === v, [selector, value] as const, {
         timeout,
         polling: 'raf',
       });

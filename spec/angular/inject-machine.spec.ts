@@ -2,7 +2,7 @@
 // holds on any platform (injection context, QUIT on destroy, one machine per call). The browser
 // side (zones, rendering, reconnects) is proven in Chromium by app.spec.ts.
 import type { AddressInfo } from 'node:net';
-import { EnvironmentInjector, Injector, PLATFORM_ID, runInInjectionContext } from '@angular/core';
+import { Injector, PLATFORM_ID, runInInjectionContext, type DestroyableInjector } from '@angular/core';
 import { expect } from 'chai';
 import { BehaviorSubject } from 'rxjs';
 import { WebSocketServer } from 'ws';
@@ -10,8 +10,8 @@ import type { Status } from '../../lib/index.js';
 import { injectMachine } from '../../lib/angular/index.js';
 
 /** An injector as a server-side render has one: the server platform, no zone. */
-function serverInjector(): EnvironmentInjector {
-  return Injector.create({ providers: [{ provide: PLATFORM_ID, useValue: 'server' }] }) as EnvironmentInjector;
+function serverInjector(): DestroyableInjector {
+  return Injector.create({ providers: [{ provide: PLATFORM_ID, useValue: 'server' }] });
 }
 
 function statesOf(ref: { machine: { state$: { subscribe(o: { next(s: Status): void }): unknown } } }): Status[] {

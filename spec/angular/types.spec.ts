@@ -53,7 +53,7 @@ describe('ws-machine/angular type-checks against Angular 20, 21 and 22', functio
         );
         this.skip();
       }
-      expect(installed!.split('.')[0]).to.equal(check.label);
+      expect(installed.split('.')[0]).to.equal(check.label);
       const { code, out } = await runs.get(check.label)!;
       expect(out.trim(), `tsc -p ${check.tsconfig} (@angular/core ${installed})`).to.equal('');
       expect(code).to.equal(0);

@@ -76,7 +76,7 @@ const harness = {
   State,
   Command,
   /** Whether the page's WebSocket is the browser's own (not a polyfill). */
-  nativeWebSocket: (): boolean => /\[native code\]/.test(Function.prototype.toString.call(WebSocket)),
+  nativeWebSocket: (): boolean => Function.prototype.toString.call(WebSocket).includes('[native code]'),
   start(name: string, url: string, options: PlainOptions = {}): void {
     const { retryDelay, ...rest } = options;
     const machine = new Machine(url, { ...rest, ...(retryDelay !== undefined ? { retryDelay } : {}) });
@@ -87,7 +87,10 @@ const harness = {
   },
   send(name: string, out: Outgoing): void {
     const { machine } = entry(name);
-    if ('text' in out) return machine.output.next(out.text);
+    if ('text' in out) {
+      machine.output.next(out.text);
+      return;
+    }
     const bytes = new Uint8Array(out.bytes);
     if (out.as === 'Uint8Array') machine.output.next(bytes);
     else if (out.as === 'ArrayBuffer') machine.output.next(bytes.buffer);
@@ -99,7 +102,7 @@ const harness = {
   /** Tries to construct a machine; a construction error comes back as data (the machine is stopped if it starts). */
   construct(url: string, options: Record<string, unknown>): { name: string; message: string } | 'constructed' {
     try {
-      new Machine(url, options as MachineOptions).command.next(Command.QUIT);
+      new Machine(url, options).command.next(Command.QUIT);
       return 'constructed';
     } catch (e) {
       return { name: (e as Error).name, message: (e as Error).message };

@@ -214,8 +214,13 @@ export function onCleanup(close: () => Promise<void>): void {
   closers.push(close);
 }
 
+/** Adds no behaviour: the server only accepts and records what arrives (the default of wsServer). */
+export const recordOnly: OnConnection = () => {
+  // Nothing to add: wsServer already records frames, pings and the close.
+};
+
 /** A `ws` server on 127.0.0.1; `onConnection` adds behaviour (echo, close, …) to each connection. */
-export async function wsServer(onConnection: OnConnection = () => {}, options: ServerOptions = {}): Promise<TestServer> {
+export async function wsServer(onConnection: OnConnection = recordOnly, options: ServerOptions = {}): Promise<TestServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: options.port ?? 0, ...options });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
@@ -229,7 +234,9 @@ export async function wsServer(onConnection: OnConnection = () => {}, options: S
     socket.on('message', (data: Buffer, binary: boolean) => peer.frames.push({ binary, data }));
     socket.on('ping', () => peer.pings++);
     socket.on('close', (code, reason) => (peer.closed = { code, reason: reason.toString() }));
-    socket.on('error', () => {});
+    socket.on('error', () => {
+      // Ignored: a listener keeps the error from being thrown; 'close' follows and is recorded.
+    });
     onConnection(peer, peers.length - 1);
   });
   let closed: Promise<void> | undefined;
@@ -248,7 +255,7 @@ export async function wsServer(onConnection: OnConnection = () => {}, options: S
         wss.close(() => resolve());
       })),
   };
-  closers.push(server.close);
+  closers.push(() => server.close());
   return server;
 }
 
@@ -276,7 +283,9 @@ export async function silentServer(): Promise<RawServer> {
   let closedCount = 0;
   const server: NetServer = createServer((socket) => {
     sockets.push(socket);
-    socket.on('error', () => {});
+    socket.on('error', () => {
+      // Ignored: a listener keeps a reset from being thrown; 'close' follows and is counted.
+    });
     socket.on('close', () => closedCount++);
     socket.resume(); // read and ignore the upgrade request
   });
@@ -294,7 +303,7 @@ export async function silentServer(): Promise<RawServer> {
         server.close(() => resolve());
       })),
   };
-  closers.push(raw.close);
+  closers.push(() => raw.close());
   return raw;
 }
 

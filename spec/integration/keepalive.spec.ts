@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { Command, PongTimeoutError } from '../../lib/index.js';
-import { WAIT, expectDue, nextState, pause, start, until, useCleanup, wsServer } from './helpers.js';
+import { WAIT, expectDue, nextState, pause, recordOnly, start, until, useCleanup, wsServer } from './helpers.js';
 
 // Deadlines are checked as lower bounds with a generous upper bound (expectDue); the exact ones
 // are pinned in virtual time in spec/machine.spec.ts. Where a test needs an answer to arrive in
@@ -15,7 +15,7 @@ describe('integration: keep-alive (ws pings)', function () {
   useCleanup();
 
   it('a server that stops answering pings: PongTimeoutError pingInterval + pongTimeout after the last frame, then a reconnect', async () => {
-    const server = await wsServer(() => {}, { autoPong: false });
+    const server = await wsServer(recordOnly, { autoPong: false });
     const rec = start(server.url, { pingInterval: 100, pongTimeout: 80, minUptime: 60_000, retryDelay: 10_000 });
     await rec.nth('CONNECTED', 2);
     expect(rec.lines().slice(0, 5)).to.deep.equal([
@@ -120,7 +120,10 @@ describe('integration: keep-alive (ws pings)', function () {
     let sent = 0;
     const server = await wsServer(({ socket }) => {
       const tick = setInterval(() => {
-        if (socket.readyState !== socket.OPEN) return clearInterval(tick);
+        if (socket.readyState !== socket.OPEN) {
+          clearInterval(tick);
+          return;
+        }
         socket.send(String(++sent));
         if (sent === 12) clearInterval(tick);
       }, 40);
@@ -157,7 +160,7 @@ describe('integration: keep-alive (ws pings)', function () {
   });
 
   it('with pingInterval 0 a server that never pongs is not declared dead', async () => {
-    const server = await wsServer(() => {}, { autoPong: false });
+    const server = await wsServer(recordOnly, { autoPong: false });
     const rec = start(server.url, { pingInterval: 0, pongTimeout: 10 });
     await nextState(rec.machine, 'CONNECTED');
     await pause(80);

@@ -12,6 +12,7 @@ import {
   frameLine,
   nextState,
   pause,
+  recordOnly,
   refusedUrl,
   start,
   until,
@@ -65,7 +66,7 @@ describe('integration: messages', function () {
 
   describe('output', () => {
     it('accepts string, Uint8Array, ArrayBuffer, DataView and other views, sending exactly the view’s bytes, binary by default', async () => {
-      const { server, rec } = await connected({}, () => {});
+      const { server, rec } = await connected({}, recordOnly);
       const peer = await server.peer(1);
       const backing = new Uint8Array([9, 9, 1, 2, 3, 4, 9, 9]);
       const words = new Uint16Array([0x0102, 0x0304, 0x0506]);
@@ -91,7 +92,7 @@ describe('integration: messages', function () {
     });
 
     it('USE_TEXT switches to text frames, USE_BINARY back; format: "text" starts with text', async () => {
-      const { server, rec } = await connected({}, () => {});
+      const { server, rec } = await connected({}, recordOnly);
       const peer = await server.peer(1);
       const m = rec.machine;
       m.output.next('a');
@@ -130,7 +131,8 @@ describe('integration: messages', function () {
       const rec = start(server.url);
       rec.machine.output.next('kept');
       for (const bad of [42, null, undefined, {}, [1, 2], true, new Blob(['x'])]) {
-        expect(() => rec.machine.output.next(bad as unknown as string), String(bad)).to.throw(TypeError);
+        const label = bad === undefined ? 'undefined' : bad instanceof Blob ? 'a Blob' : JSON.stringify(bad);
+        expect(() => rec.machine.output.next(bad as string), label).to.throw(TypeError);
       }
       const peer = await server.peer(1);
       await until(() => peer.frames.length === 1, WAIT, 'the queued frame');

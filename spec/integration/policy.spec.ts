@@ -10,6 +10,7 @@ import {
   frameLine,
   nextState,
   pause,
+  recordOnly,
   refusedUrl,
   resources,
   settles,
@@ -105,7 +106,13 @@ describe('integration: connection policy', function () {
     });
 
     it('a provider that never answers fails the attempt after connectTimeout', async () => {
-      const rec = start(() => new Promise<string>(() => {}), { connectTimeout: 150, retryDelay: 10_000 });
+      const rec = start(
+        () =>
+          new Promise<string>(() => {
+            // Never settles: the provider never answers.
+          }),
+        { connectTimeout: 150, retryDelay: 10_000 },
+      );
       await rec.count(3);
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectTimeoutError', 'WAITING a=1 d=10000']);
     });
@@ -155,10 +162,10 @@ describe('integration: connection policy', function () {
       let calls = 0;
       const rec = start(server.url, {
         retryDelay: 20,
-        headers: async () => {
+        headers: () => {
           calls++;
-          if (calls === 2) throw new Error('refresh failed');
-          return { authorization: `Bearer ${calls}` };
+          if (calls === 2) return Promise.reject(new Error('refresh failed'));
+          return Promise.resolve({ authorization: `Bearer ${calls}` });
         },
       });
       await rec.nth('CONNECTED', 2);
@@ -207,7 +214,7 @@ describe('integration: connection policy', function () {
 
   describe('shouldReconnect', () => {
     it('false on a 401 upgrade stops the machine; the error has status 401', async () => {
-      const server = await wsServer(() => {}, { verifyClient: (_info, cb) => cb(false, 401, 'Unauthorized') });
+      const server = await wsServer(recordOnly, { verifyClient: (_info, cb) => cb(false, 401, 'Unauthorized') });
       const baseline = resources();
       const asked: Error[] = [];
       const rec = start(server.url, {
@@ -229,7 +236,7 @@ describe('integration: connection policy', function () {
 
     it('a close with code 4001 and a reason is readable on the error; false stops the machine', async () => {
       const server = await wsServer(({ socket }) => socket.close(4001, 'token expired'));
-      const rec = start(server.url, { shouldReconnect: (error) => (error as CloseError).code !== 4001 });
+      const rec = start(server.url, { shouldReconnect: (error) => !(error instanceof CloseError && error.code === 4001) });
       await rec.done();
       expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED CloseError']);
       const error = rec.statuses[2]?.error as CloseError;
@@ -245,7 +252,7 @@ describe('integration: connection policy', function () {
       const asked: string[] = [];
       const rec = start(server.url, {
         shouldReconnect: (error) => {
-          asked.push(`${error.name} ${String((error as CloseError).code)}`);
+          asked.push(`${error.name} ${String(error instanceof CloseError ? error.code : undefined)}`);
           return true;
         },
       });
@@ -344,9 +351,7 @@ describe('integration: connection policy', function () {
       let calls = 0;
       const rec = start(server.url, {
         retryDelay: 20,
-        handshake: async () => {
-          if (++calls === 1) throw new Error('bad credentials');
-        },
+        handshake: () => (++calls === 1 ? Promise.reject(new Error('bad credentials')) : Promise.resolve()),
       });
       rec.machine.output.next('q');
       await nextState(rec.machine, 'CONNECTED');
@@ -386,7 +391,7 @@ describe('integration: connection policy', function () {
 
     it('opening and handshake share the one connectTimeout budget, counted from the attempt’s start', async () => {
       // The server takes 120 ms to accept the upgrade; the handshake would take 150 ms more.
-      const server = await wsServer(() => {}, { verifyClient: (_info, cb) => void setTimeout(() => cb(true), 120) });
+      const server = await wsServer(recordOnly, { verifyClient: (_info, cb) => void setTimeout(() => cb(true), 120) });
       const rec = start(server.url, {
         connectTimeout: 200,
         retryDelay: 10_000,
@@ -454,7 +459,7 @@ describe('integration: connection policy', function () {
 
     it('false during a wait cuts it into a rest (no attempt when it would have ended); true attempts at once', async () => {
       let upgrades = 0;
-      const server = await wsServer(() => {}, { verifyClient: (_info, cb) => cb(upgrades++ > 0, 503) });
+      const server = await wsServer(recordOnly, { verifyClient: (_info, cb) => cb(upgrades++ > 0, 503) });
       const online$ = new BehaviorSubject(true);
       const rec = start(server.url, { online$, retryDelay: 40 });
       await nextState(rec.machine, 'WAITING');
@@ -471,7 +476,7 @@ describe('integration: connection policy', function () {
     // API.md: a change to `true` attempts at once; a repeated `true` changes nothing.
     it('a repeated true during a wait (while online) changes nothing', async () => {
       let upgrades = 0;
-      const server = await wsServer(() => {}, { verifyClient: (_info, cb) => cb(upgrades++ > 0, 503) });
+      const server = await wsServer(recordOnly, { verifyClient: (_info, cb) => cb(upgrades++ > 0, 503) });
       const online$ = new BehaviorSubject(true);
       const rec = start(server.url, { online$, retryDelay: 60_000 });
       await nextState(rec.machine, 'WAITING');

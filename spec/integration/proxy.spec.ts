@@ -44,7 +44,7 @@ async function httpProxy(): Promise<TestProxy> {
         server.close(() => resolve());
       })),
   };
-  onCleanup(proxy.close);
+  onCleanup(() => proxy.close());
   return proxy;
 }
 
@@ -82,7 +82,7 @@ describe('integration: agent and compress (Node options)', function () {
   it('agent: also given to a WebSocket constructor passed as an option (ws through the standard API)', async () => {
     const server = await wsServer(echo);
     const proxy = await httpProxy();
-    const rec = start(server.url, { agent: new HttpsProxyAgent(proxy.url), WebSocket: WebSocket as never, format: 'text' });
+    const rec = start(server.url, { agent: new HttpsProxyAgent(proxy.url), WebSocket, format: 'text' });
     await rec.nth('CONNECTED', 1, 3000);
     expect(proxy.connects).to.have.length(1);
     rec.machine.output.next('hi');
@@ -124,7 +124,7 @@ describe('integration: agent and compress (Node options)', function () {
 
   it('compress: false also reaches a WebSocket constructor passed as an option', async () => {
     const server = await wsServer(echo);
-    start(server.url, { compress: false, WebSocket: WebSocket as never });
+    start(server.url, { compress: false, WebSocket });
     const peer = await server.peer(1);
     expect(peer.req.headers).to.not.have.property('sec-websocket-extensions');
   });

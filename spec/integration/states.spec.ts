@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { CloseError, Command, ConnectError, ConnectTimeoutError, ReconnectError, UpgradeError } from '../../lib/index.js';
-import { WAIT, expectDue, nextState, pause, refusedUrl, silentServer, start, until, useCleanup, wsServer } from './helpers.js';
+import { WAIT, expectDue, nextState, pause, recordOnly, refusedUrl, silentServer, start, until, useCleanup, wsServer } from './helpers.js';
 
 describe('integration: state sequences', function () {
   this.timeout(10_000);
@@ -30,7 +30,7 @@ describe('integration: state sequences', function () {
     });
 
     it('the one the server chose among `protocols`', async () => {
-      const server = await wsServer(() => {}, { handleProtocols: (offered) => (offered.has('v1.chat') ? 'v1.chat' : false) });
+      const server = await wsServer(recordOnly, { handleProtocols: (offered) => (offered.has('v1.chat') ? 'v1.chat' : false) });
       const rec = start(server.url, { protocols: ['v2.chat', 'v1.chat'] });
       const status = await nextState(rec.machine, 'CONNECTED');
       expect(status).to.deep.equal({ state: 'CONNECTED', protocol: 'v1.chat' });
@@ -84,7 +84,7 @@ describe('integration: state sequences', function () {
     });
 
     it('an HTTP error on upgrade is a failed attempt with the status on the error', async () => {
-      const server = await wsServer(() => {}, { verifyClient: (_info, cb) => cb(false, 503, 'Busy') });
+      const server = await wsServer(recordOnly, { verifyClient: (_info, cb) => cb(false, 503, 'Busy') });
       const rec = start(server.url, { retryDelay: 20 });
       await rec.nth('CONNECTING', 2);
       expect(rec.lines().slice(0, 4)).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED UpgradeError', 'WAITING a=1 d=20', 'CONNECTING a=1']);
@@ -222,7 +222,7 @@ describe('integration: state sequences', function () {
   describe('Command.RECONNECT', () => {
     it('in WAITING: tries at once instead of waiting out the delay', async () => {
       let upgrades = 0;
-      const server = await wsServer(() => {}, { verifyClient: (_info, cb) => cb(upgrades++ > 0, 503) }); // refuses the first
+      const server = await wsServer(recordOnly, { verifyClient: (_info, cb) => cb(upgrades++ > 0, 503) }); // refuses the first
       const rec = start(server.url, { retryDelay: 60_000 });
       await nextState(rec.machine, 'WAITING');
       const asked = Date.now();

@@ -12,6 +12,7 @@ import {
   frameLine,
   nextState,
   pause,
+  recordOnly,
   refusedUrl,
   resources,
   settles,
@@ -57,7 +58,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
   });
 
   it('CONNECTED carries the negotiated protocol', async () => {
-    const server = await wsServer(() => {}, { handleProtocols: () => 'v2' });
+    const server = await wsServer(recordOnly, { handleProtocols: () => 'v2' });
     const rec = startWeb(server.url, { protocols: ['v1', 'v2'] });
     expect(await nextState(rec.machine, 'CONNECTED')).to.deep.equal({ state: 'CONNECTED', protocol: 'v2' });
   });
@@ -74,7 +75,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
 
   it('a close code and reason are readable on the error', async () => {
     const server = await wsServer(({ socket }) => socket.close(4001, 'token expired'));
-    const rec = startWeb(server.url, { shouldReconnect: (e) => (e as CloseError).code !== 4001 });
+    const rec = startWeb(server.url, { shouldReconnect: (e) => !(e instanceof CloseError && e.code === 4001) });
     await rec.done();
     expect(rec.lines()).to.deep.equal(['CONNECTING a=0', 'CONNECTED p=""', 'DISCONNECTED CloseError']);
     expect(rec.statuses[2]?.error).to.include({ code: 4001, reason: 'token expired' });
@@ -85,7 +86,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
     await refused.count(3);
     expect(refused.lines()).to.deep.equal(['CONNECTING a=0', 'DISCONNECTED ConnectError', 'WAITING a=1 d=10000']);
 
-    const server = await wsServer(() => {}, { verifyClient: (_info, cb) => cb(false, 401) });
+    const server = await wsServer(recordOnly, { verifyClient: (_info, cb) => cb(false, 401) });
     const rec = startWeb(server.url, { retryDelay: 10_000 });
     await rec.count(3);
     // A browser hides the HTTP status; `ws` behind the standard API names it, so it is readable.
@@ -190,7 +191,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
     });
 
     it('without a heartbeat keep-alive is off: nothing is sent and the connection stays up', async () => {
-      const server = await wsServer(() => {}, { autoPong: false });
+      const server = await wsServer(recordOnly, { autoPong: false });
       const rec = startWeb(server.url, { pingInterval: 20, pongTimeout: 20 });
       await nextState(rec.machine, 'CONNECTED');
       rec.machine.command.next(Command.PING); // nothing to send it with
@@ -243,7 +244,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
 
     it('new WebSocket(url, protocols, { headers }) with both', async () => {
       const server = await wsServer();
-      const rec = start(server.url, { WebSocket: SpyCtor, protocols: ['a', 'b'], headers: async () => ({ 'x-n': '1' }) });
+      const rec = start(server.url, { WebSocket: SpyCtor, protocols: ['a', 'b'], headers: () => Promise.resolve({ 'x-n': '1' }) });
       await nextState(rec.machine, 'CONNECTED');
       expect(calls).to.have.length(1);
       expect(calls[0]?.slice(0, 2)).to.deep.equal([server.url, ['a', 'b']]);
@@ -274,7 +275,7 @@ describe('integration: the WebSocket option (WHATWG API path)', function () {
       }
       const server = await wsServer();
       // A URL provider defers the first construction past the constructor, so every status is seen.
-      const rec = start(async () => server.url, { WebSocket: Flaky as unknown as WebSocketConstructor, retryDelay: 20 });
+      const rec = start(() => Promise.resolve(server.url), { WebSocket: Flaky as unknown as WebSocketConstructor, retryDelay: 20 });
       await nextState(rec.machine, 'CONNECTED');
       expect(rec.lines()).to.deep.equal([
         'CONNECTING a=0',

@@ -80,7 +80,7 @@ describe('reliability: faults injected by a TCP proxy', function () {
     const { server, proxy } = await setUp((ws) => {
       const mine: number[] = [];
       perConnection.push(mine);
-      ws.on('message', (data) => {
+      ws.on('message', (data: Buffer) => {
         const n = Number(String(data));
         received.push(n);
         mine.push(n);

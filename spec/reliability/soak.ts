@@ -162,7 +162,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
           if (serverSide.get(path) === ws) serverSide.delete(path);
         });
         let last = 0;
-        ws.on('message', (data) => {
+        ws.on('message', (data: Buffer) => {
           const n = Number(String(data));
           const ledger = client.ledger;
           received++;

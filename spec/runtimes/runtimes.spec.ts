@@ -56,7 +56,7 @@ const nodeRuntime = (bin: string): Runtime => ({ name: 'Node', bin, js: true, co
 // More Node binaries can be tried with RUNTIMES_NODE=/path/to/node22:/path/to/node24.
 const RUNTIMES: readonly Runtime[] = [
   nodeRuntime(process.execPath),
-  ...(process.env['RUNTIMES_NODE'] ?? '').split(':').filter(Boolean).map(nodeRuntime),
+  ...(process.env.RUNTIMES_NODE ?? '').split(':').filter(Boolean).map(nodeRuntime),
   {
     name: 'Bun',
     bin: binary('bun', join('bin', 'bun.exe'), '@oven', 'bun-', join('bin', windows ? 'bun.exe' : 'bun')),
@@ -114,13 +114,13 @@ function run(runtime: Runtime, scenario: string, url: string): Run {
   let stdout = '';
   let stderr = '';
   let code: number | null | undefined;
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     const complete = stdout.split('\n');
     stdout = complete.pop() ?? '';
     for (const text of complete) if (text.trim() !== '') lines.push(JSON.parse(text) as Line);
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) =>
     child.on('close', (c) => {
       code = c;

@@ -14,8 +14,8 @@ type ServerEvent = { type: 'joined' } | ({ type: 'line' } & ChatLine);
 function parse(message: string | Uint8Array): ServerEvent | undefined {
   if (typeof message !== 'string') return undefined;
   try {
-    const event = JSON.parse(message) as ServerEvent;
-    return event.type === 'joined' || event.type === 'line' ? event : undefined;
+    const event = JSON.parse(message) as { type?: unknown };
+    return event.type === 'joined' || event.type === 'line' ? (event as ServerEvent) : undefined;
   } catch {
     return undefined;
   }

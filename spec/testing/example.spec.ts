@@ -1,24 +1,31 @@
 // How a user tests their own code that uses a machine: with ws-machine/testing, in virtual time.
 // (In a user's project the imports are 'ws-machine/testing' and 'ws-machine'.)
 import { expect } from 'chai';
+import { mergeMap, tap } from 'rxjs';
 import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import { FakeServer, type FakeConnection } from '../../lib/testing/index.js';
 import { ChatClient } from './chat-client.js';
 
 // A fake chat server: answers "join" with "joined", and every "say" with a line from the speaker.
 function chatServer(server: FakeServer): void {
-  server.connection$.subscribe((connection) => {
-    let name = '?';
-    connection.received$.subscribe((frame) => {
-      const message = JSON.parse(frame.data as string) as { type: string; name?: string; text?: string };
-      if (message.type === 'join') {
-        name = message.name ?? '?';
-        connection.send(JSON.stringify({ type: 'joined' }));
-      } else if (message.type === 'say') {
-        connection.send(JSON.stringify({ type: 'line', from: name, text: message.text }));
-      }
-    });
-  });
+  server.connection$
+    .pipe(
+      mergeMap((connection) => {
+        let name = '?';
+        return connection.received$.pipe(
+          tap((frame) => {
+            const message = JSON.parse(frame.data as string) as { type: string; name?: string; text?: string };
+            if (message.type === 'join') {
+              name = message.name ?? '?';
+              connection.send(JSON.stringify({ type: 'joined' }));
+            } else if (message.type === 'say') {
+              connection.send(JSON.stringify({ type: 'line', from: name, text: message.text }));
+            }
+          }),
+        );
+      }),
+    )
+    .subscribe();
 }
 
 function sent(connection: FakeConnection | undefined): string[] {

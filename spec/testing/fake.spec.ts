@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, mergeMap, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
   FakeCloseEvent,
@@ -47,6 +47,11 @@ function watch(socket: FakeWebSocket, log: (entry: string) => void): void {
   });
 }
 
+// A message's data as a log line shows it: text as it is, anything else as String() would ('[object Blob]').
+function dataText(data: string | ArrayBuffer | Blob): string {
+  return typeof data === 'string' ? data : Object.prototype.toString.call(data);
+}
+
 function frames(connection: FakeConnection): string[] {
   return connection.received.map((frame: FakeFrame) =>
     frame.type === 'text' ? `text ${frame.data}` : `binary ${[...frame.data].join(',')}`,
@@ -86,12 +91,18 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
           const socket = new t.server.WebSocket('ws://test/');
           watch(socket, t.log);
           socket.onopen = () => socket.send('ping');
-          t.server.connection$.subscribe((c) =>
-            c.received$.subscribe((frame) => {
-              t.log(`server got ${frame.data as string}`);
-              c.send('pong');
-            }),
-          );
+          t.server.connection$
+            .pipe(
+              mergeMap((c) =>
+                c.received$.pipe(
+                  tap((frame) => {
+                    t.log(`server got ${frame.data as string}`);
+                    c.send('pong');
+                  }),
+                ),
+              ),
+            )
+            .subscribe();
           t.at(100, () => socket.close(1000));
         },
         { latency: 10 },
@@ -211,7 +222,7 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
         expect(socket.binaryType).to.equal('blob');
         watch(socket, t.log);
         socket.addEventListener('message', (event) => {
-          const { data } = event as FakeMessageEvent;
+          const { data } = event;
           if (data instanceof Blob) blobs.push(data);
         });
         t.server.connection$.subscribe((c) => {
@@ -257,7 +268,7 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
           .with.property('name', 'InvalidStateError');
         socket.onopen = () => {
           expect(() => socket.send(42 as unknown as string)).to.throw(TypeError, /not number/);
-          expect(() => socket.send(new Blob(['x']) as unknown as string)).to.throw(TypeError, /Blob/);
+          expect(() => socket.send(new Blob(['x']))).to.throw(TypeError, /Blob/);
           expect(() => t.server.lastConnection.send({} as string)).to.throw(TypeError, /Object/);
         };
       });
@@ -303,10 +314,12 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
         (t) => {
           const socket = new t.server.WebSocket('ws://test/');
           watch(socket, t.log);
-          t.server.connection$.subscribe((c) => {
-            connection = c;
-            c.received$.subscribe({ complete: () => t.log('server saw the close') });
-          });
+          t.server.connection$
+            .pipe(
+              tap((c) => (connection = c)),
+              mergeMap((c) => c.received$.pipe(tap({ complete: () => t.log('server saw the close') }))),
+            )
+            .subscribe();
           t.at(10, () => {
             socket.close(1000, 'bye');
             expect(socket.readyState).to.equal(FakeWebSocket.CLOSING);
@@ -368,10 +381,12 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
       const log = virtual((t) => {
         const socket = new t.server.WebSocket('ws://test/');
         watch(socket, t.log);
-        t.server.connection$.subscribe((c) => {
-          connection = c;
-          c.received$.subscribe({ complete: () => t.log('received$ complete') });
-        });
+        t.server.connection$
+          .pipe(
+            tap((c) => (connection = c)),
+            mergeMap((c) => c.received$.pipe(tap({ complete: () => t.log('received$ complete') }))),
+          )
+          .subscribe();
         t.at(30, () => {
           connection.send('last words');
           connection.close(4000, 'kicked');
@@ -467,7 +482,7 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
         socket.onmessage = () => calls.push('old handler');
         socket.addEventListener('message', () => calls.push('last listener'));
         socket.onmessage = function (this: FakeWebSocket, event) {
-          calls.push(`handler ${String(event.data)} this=${this === socket}`);
+          calls.push(`handler ${dataText(event.data)} this=${this === socket}`);
         };
         expect(socket.onmessage).to.be.a('function');
         t.server.connection$.subscribe((c) => c.send('one'));
@@ -484,9 +499,9 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
       const seen: string[] = [];
       virtual((t) => {
         const socket = new t.server.WebSocket('ws://test/');
-        const onMessage = (event: FakeMessageEvent): void => void seen.push(`message ${String(event.data)} from ${event.origin}`);
+        const onMessage = (event: FakeMessageEvent): void => void seen.push(`message ${dataText(event.data)} from ${event.origin}`);
         socket.addEventListener('message', onMessage);
-        socket.addEventListener('message', { handleEvent: (event) => seen.push(`object ${String(event.data)}`) });
+        socket.addEventListener('message', { handleEvent: (event) => seen.push(`object ${dataText(event.data)}`) });
         socket.addEventListener('close', (event: FakeCloseEvent) =>
           seen.push(`close ${event.code} ${event.wasClean ? 'clean' : 'unclean'}`),
         );
@@ -523,7 +538,7 @@ describe('testing kit: FakeServer and FakeWebSocket', function () {
       const socket = new server.WebSocket('ws://test/');
       const seen: string[] = [];
       watch(socket, (e) => seen.push(e));
-      server.connection$.subscribe((c) => c.received$.subscribe((frame) => c.send(`echo ${frame.data as string}`)));
+      server.connection$.pipe(mergeMap((c) => c.received$.pipe(tap((frame) => c.send(`echo ${frame.data as string}`))))).subscribe();
       await new Promise((resolve) => socket.addEventListener('open', resolve, { once: true }));
       socket.send('a');
       socket.send('b');
