@@ -320,6 +320,20 @@ describe('ws-machine in Chromium', function () {
     expect(fixture!.connections.filter((c) => c.id === 'quit')).to.have.length(1);
   });
 
+  it('typed messages, a channel and a request work in the browser build (json(), errors$, stats)', async () => {
+    const run = await page.evaluate((url) => window.harness.typed(url), fixture!.wsUrl('typed'));
+    expect(run.channel).to.deep.equal([{ ch: 'news', n: 0 }]); // the subscribe message, echoed
+    expect(run.reply).to.deep.equal({ ch: 'req', id: 7 });
+    expect(run.errors).to.deep.equal(['DecodeError']); // the heartbeat's answer is not JSON
+    expect(run).to.include({ messagesOut: 2, decodeErrors: 1, completed: true });
+    // The channel joined on CONNECTED, ahead of the request that was queued before it; JSON as text frames.
+    expect(connection('typed')!.frames.map((f) => [f.text, f.binary])).to.deep.equal([
+      ['{"ch":"news","n":0}', false],
+      ['{"ch":"req","id":7}', false],
+      ['heartbeat', false],
+    ]);
+  });
+
   it('runs from a bundle that contains no ws code', () => {
     const inputs = Object.keys(metafile.inputs);
     expect(inputs.filter((p) => /node_modules[\\/]ws[\\/]/.test(p))).to.deep.equal([]);

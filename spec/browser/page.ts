@@ -1,7 +1,7 @@
 // The code the browser test runs inside Chromium (bundled by esbuild, loaded by page.html).
 // It owns the machines and records what the page observes, so every assertion is about what
 // happened in the browser, with the browser's own WebSocket, clock and online/offline events.
-import { Machine, State, Command, type MachineOptions, type Message, type Status } from '../../lib/index.browser.js';
+import { Machine, State, Command, json, type MachineOptions, type Message, type Status } from '../../lib/index.browser.js';
 
 /** One state$ emission as the page saw it (`t` is the page's performance.now()). */
 export interface SeenStatus {
@@ -35,6 +35,23 @@ interface Entry {
   messages: SeenMessage[];
   stateDone: boolean;
   inputDone: boolean;
+}
+
+/** What the typed scenario sends and the echo server sends back. */
+export interface Echoed {
+  ch: string;
+  n?: number;
+  id?: number;
+}
+
+/** What the typed scenario saw: a channel's values, a request's reply, errors$ and the counters. */
+export interface TypedRun {
+  channel: Echoed[];
+  reply: Echoed;
+  errors: string[];
+  messagesOut: number;
+  decodeErrors: number;
+  completed: boolean;
 }
 
 /** Outgoing values the test can ask for, described as plain data. */
@@ -109,6 +126,36 @@ const harness = {
     }
   },
   url: (name: string): string => entry(name).machine.url,
+  /**
+   * The typed layer in the browser build: a `json()` machine with a channel (joined on CONNECTED,
+   * ahead of the queued request), a request matched by id, and a heartbeat whose answer is not
+   * JSON, so it reaches errors$ as a DecodeError. Resolves after QUIT, when the channel completed.
+   */
+  typed(url: string): Promise<TypedRun> {
+    const machine = new Machine(url, { codec: json<Echoed, Echoed>(), heartbeat: 'heartbeat', pingInterval: 60_000 });
+    const channel: Echoed[] = [];
+    const errors: string[] = [];
+    machine.errors$.subscribe((e) => errors.push(e.name));
+    return new Promise((resolve, reject) => {
+      let completed = false;
+      machine
+        .channel({ subscribe: () => ({ ch: 'news', n: 0 }), filter: (m): m is Echoed => m.ch === 'news' })
+        .subscribe({ next: (m) => channel.push(m), complete: () => (completed = true) });
+      machine.request({ ch: 'req', id: 7 }, { match: (m) => m.id === 7, timeout: 5000 }).subscribe({
+        next: (reply) => {
+          machine.command.next(Command.PING); // the heartbeat: its answer is not JSON
+          const check = setInterval(() => {
+            const stats = machine.stats();
+            if (stats.decodeErrors === 0) return;
+            clearInterval(check);
+            machine.command.next(Command.QUIT);
+            resolve({ channel, reply, errors, messagesOut: stats.messagesOut, decodeErrors: stats.decodeErrors, completed });
+          }, 10);
+        },
+        error: reject,
+      });
+    });
+  },
   statuses: (name: string): SeenStatus[] => entry(name).statuses,
   states: (name: string): State[] => entry(name).statuses.map((s) => s.state),
   messages: (name: string): SeenMessage[] => entry(name).messages,
