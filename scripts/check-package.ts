@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { WS_MARKERS } from '../spec/support/chromium.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -250,15 +251,7 @@ async function browserBundle(app: string): Promise<{ ok: boolean; detail: string
   const code = result.outputFiles[0]!.text;
   const inputs = Object.keys(result.metafile.inputs);
   const wsInputs = inputs.filter((p) => p.includes('node_modules/ws/'));
-  const markers = [
-    'require("ws")',
-    "require('ws')",
-    'from "ws"',
-    'Sec-WebSocket-Key',
-    'permessage-deflate',
-    'ws does not work in the browser',
-  ];
-  const found = markers.filter((m) => code.includes(m));
+  const found = WS_MARKERS.filter((m) => code.includes(m));
   const ours = inputs.filter((p) => p.includes('node_modules/ws-machine/'));
   const browserEntry = ours.some((p) => p.endsWith('index.browser.js'));
   const ok = wsInputs.length === 0 && found.length === 0 && browserEntry;

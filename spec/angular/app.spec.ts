@@ -11,22 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, WS_MARKERS } from '../support/chromium.js';
 import { APP_DIR, startExampleServer, type Connection, type ExampleServer } from '../../examples/angular/server.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const EXAMPLE = fileURLToPath(new URL('../../examples/angular/', import.meta.url));
 const NG = fileURLToPath(new URL('../../node_modules/@angular/cli/bin/ng.js', import.meta.url));
 
 /** The traces `ws` would leave in a bundle. */
-const WS_MARKERS = ['require("ws")', 'Sec-WebSocket-Key', 'permessage-deflate', 'ws does not work in the browser'];
 
 /** Polls a Node-side condition (what the server saw) until it holds. */
 async function until(what: string, check: () => boolean, timeout = 5000): Promise<void> {
@@ -110,7 +101,7 @@ describe('the Angular example in Chromium (ng build, AOT)', function () {
     });
     console.log(`    (ng build: ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     server = await startExampleServer({ tickMs: 100 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
   });
 
   after(async () => {

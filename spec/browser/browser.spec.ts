@@ -8,34 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { build, type Metafile } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, WS_MARKERS } from '../support/chromium.js';
 import { startDemoServer, type DemoServer } from '../../examples/browser/server.js';
 import type { State } from '../../lib/index.browser.js';
 import type { Outgoing, PlainOptions, SeenStatus } from './page.js';
 import { HEARTBEAT, HEARTBEAT_ACK, startFixture, type Connection, type Fixture } from './server.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OUT = fileURLToPath(new URL('./.out/', import.meta.url));
 const HTML =
   '<!doctype html><meta charset="utf-8"><title>ws-machine harness</title><body><script type="module" src="/page.js"></script></body>';
-
-/** The traces `ws` would leave in a bundle: its require, its handshake header, its extension, its browser stub. */
-const WS_MARKERS = [
-  'require("ws")',
-  "require('ws')",
-  'from "ws"',
-  'Sec-WebSocket-Key',
-  'permessage-deflate',
-  'ws does not work in the browser',
-];
 
 /** Which state may follow which (API.md's sequences); anything else is a bug. */
 const NEXT: Record<State, State[]> = {
@@ -112,7 +93,7 @@ describe('ws-machine in Chromium', function () {
       '/page.js': { type: 'text/javascript; charset=utf-8', body: bundle },
     });
     // launch() gives the browser a fresh temporary profile (user-data dir) and removes it on close.
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
   });
 
   after(async () => {
