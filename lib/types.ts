@@ -111,11 +111,15 @@ export type Status = ConnectingStatus | ConnectedStatus | WaitingStatus | Discon
  * ```
  */
 export interface ConnectingStatus {
+  /** The state this status is in. */
   readonly state: 'CONNECTING';
   /** Consecutive failures before this attempt (0, 1, 2 …). */
   readonly attempt: number;
+  /** Absent in this state. */
   readonly error?: undefined;
+  /** Absent in this state. */
   readonly delay?: undefined;
+  /** Absent in this state. */
   readonly protocol?: undefined;
 }
 
@@ -129,11 +133,15 @@ export interface ConnectingStatus {
  * ```
  */
 export interface ConnectedStatus {
+  /** The state this status is in. */
   readonly state: 'CONNECTED';
   /** The negotiated sub-protocol (`''` when none). */
   readonly protocol: string;
+  /** Absent in this state. */
   readonly error?: undefined;
+  /** Absent in this state. */
   readonly attempt?: undefined;
+  /** Absent in this state. */
   readonly delay?: undefined;
 }
 
@@ -147,12 +155,15 @@ export interface ConnectedStatus {
  * ```
  */
 export interface WaitingStatus {
+  /** The state this status is in. */
   readonly state: 'WAITING';
   /** Consecutive failures so far. */
   readonly attempt: number;
   /** Milliseconds until the next attempt; absent while offline. */
   readonly delay?: number;
+  /** Absent in this state. */
   readonly error?: undefined;
+  /** Absent in this state. */
   readonly protocol?: undefined;
 }
 
@@ -166,10 +177,14 @@ export interface WaitingStatus {
  * ```
  */
 export interface DisconnectedStatus {
+  /** The state this status is in. */
   readonly state: 'DISCONNECTED';
   /** Why the machine left `CONNECTED`/`CONNECTING`, when there was a cause. */
   readonly error?: MachineError;
+  /** Absent in this state. */
   readonly attempt?: undefined;
+  /** Absent in this state. */
   readonly delay?: undefined;
+  /** Absent in this state. */
   readonly protocol?: undefined;
 }

@@ -12,7 +12,7 @@ import {
   type Signal,
 } from '@angular/core';
 import { BehaviorSubject, Observable, distinctUntilChanged, fromEvent, map, merge, of, switchMap, type Observer } from 'rxjs';
-import type { Command, Machine, MachineError, MachineOptions, Message, Sendable, State, Status, UrlProvider } from '../index.browser.js';
+import type { Command, Machine, MachineError, MachineOptions, Message, Sendable, State, Status, UrlProvider } from '../index.js';
 
 /**
  * The options of {@link injectMachine}: the machine's own ({@link MachineOptions}), and an

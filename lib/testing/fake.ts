@@ -240,9 +240,13 @@ export type FakeEventHandler<E> = ((event: E) => unknown) | null;
  * ```
  */
 export interface FakeWebSocketEventMap {
+  /** The socket opened. */
   open: Event;
+  /** A message arrived. */
   message: FakeMessageEvent;
+  /** Something failed; the close event that follows says how. */
   error: Event;
+  /** The socket closed. */
   close: FakeCloseEvent;
 }
 
@@ -256,7 +260,12 @@ export interface FakeWebSocketEventMap {
  * socket.addEventListener('message', listener);
  * ```
  */
-export type FakeEventListener<E> = ((event: E) => unknown) | { handleEvent(event: E): unknown };
+export type FakeEventListener<E> =
+  | ((event: E) => unknown)
+  | {
+      /** Called with each event. */
+      handleEvent(event: E): unknown;
+    };
 
 /**
  * The options `addEventListener` takes, as in the DOM (spelled out so that the types need no DOM library).
@@ -267,7 +276,18 @@ export type FakeEventListener<E> = ((event: E) => unknown) | { handleEvent(event
  * socket.addEventListener('open', () => console.log('open'), options);
  * ```
  */
-export type FakeListenerOptions = boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
+export type FakeListenerOptions =
+  | boolean
+  | {
+      /** As in the DOM (a socket has no tree, so it changes nothing). */
+      capture?: boolean;
+      /** Remove the listener after its first call. */
+      once?: boolean;
+      /** As in the DOM (nothing to prevent here). */
+      passive?: boolean;
+      /** Remove the listener when this aborts. */
+      signal?: AbortSignal;
+    };
 
 // What a server's WebSocket subclass carries so the shared constructor finds its server.
 const HUB = Symbol('ws-machine/testing hub');
