@@ -1,4 +1,5 @@
 import { Observable, Subscription, type SchedulerLike } from 'rxjs';
+import { MAX_TIMER_MS } from './config.js';
 import { describeValue } from './describe.js';
 import { RequestError } from './errors.js';
 import type { Parcel } from './outbox.js';
@@ -43,8 +44,11 @@ export interface RequestHost<In> {
 /** Checks `timeout` at once: a bad one throws from `request()`, not later. */
 export function requestTimeout(options: { timeout?: unknown } | undefined): number {
   const timeout = options?.timeout ?? DEFAULT_REQUEST_TIMEOUT;
-  if (typeof timeout !== 'number' || !(timeout > 0)) {
-    throw new RangeError(`request timeout must be a positive number of ms or Infinity, got ${describeValue(timeout)}`);
+  // Beyond setTimeout's limit a timer would fire at once: such a wait is Infinity or an error.
+  if (typeof timeout !== 'number' || !(timeout > 0) || (timeout > MAX_TIMER_MS && timeout !== Infinity)) {
+    throw new RangeError(
+      `request timeout must be a positive number of ms up to ${MAX_TIMER_MS}, or Infinity, got ${describeValue(timeout)}`,
+    );
   }
   return timeout;
 }

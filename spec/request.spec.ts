@@ -194,7 +194,7 @@ describe('request()', function () {
         expect(() => machine.request({ id: -1, op: 'x' }, byId(1)))
           .to.throw(TypeError)
           .with.property('cause');
-        for (const timeout of [0, -1, Number.NaN, '5' as unknown as number]) {
+        for (const timeout of [0, -1, Number.NaN, 2 ** 31, '5' as unknown as number]) {
           expect(() => machine.request({ id: 1, op: 'x' }, { match: () => true, timeout }), String(timeout)).to.throw(
             RangeError,
             /request timeout/,
