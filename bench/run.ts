@@ -270,17 +270,22 @@ async function rounds(
       try {
         await fn(lib, r);
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        log(`  ${lib}: ${message}`);
-        for (const m of ms) m.errors.set(lib, message);
-        await workers
-          .get(lib)
-          ?.call('close')
-          .catch(() => undefined);
-        await serverQuiet();
+        await giveUp(lib, ms, e);
       }
     }
   }
+}
+
+/** A library whose run failed: its error goes on every metric of the scenario, its worker closes. */
+async function giveUp(lib: Lib, ms: Metric[], e: unknown): Promise<void> {
+  const message = e instanceof Error ? e.message : String(e);
+  log(`  ${lib}: ${message}`);
+  for (const m of ms) m.errors.set(lib, message);
+  await workers
+    .get(lib)
+    ?.call('close')
+    .catch(() => undefined);
+  await serverQuiet();
 }
 
 /**
@@ -308,14 +313,7 @@ async function bracketedRounds(
       try {
         return await fn(lib, r, slot++);
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        log(`  ${lib}: ${message}`);
-        for (const m of ms) m.errors.set(lib, message);
-        await workers
-          .get(lib)
-          ?.call('close')
-          .catch(() => undefined);
-        await serverQuiet();
+        await giveUp(lib, ms, e);
         return undefined;
       }
     };
