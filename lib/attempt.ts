@@ -4,6 +4,7 @@ import { errorText } from './describe.js';
 import { ConnectError, HandshakeError, type MachineError } from './errors.js';
 import type { Link } from './options.js';
 import type { Platform } from './platform.js';
+import type { KeepAliveSignal, Watched } from './keepalive.js';
 import type { Event } from './reducer.js';
 import type { Sink, Transport } from './transport.js';
 import type { Message, Sendable } from './types.js';
@@ -17,8 +18,8 @@ export interface AttemptHost {
   event(event: Event): void;
   /** A received message (`bytes` of payload): the hot path to `input$`. */
   message(message: Message, bytes: number): void;
-  /** A pong arrived. */
-  pong(): void;
+  /** A pong arrived, at `now`. */
+  pong(now: number): void;
   /** The URL this attempt is about to open (for `machine.url`). */
   opening(url: string): void;
   /** Sends on the handshake's socket in the current frame format; false when it is not open. */
@@ -34,7 +35,7 @@ function toObservable<T>(value: T | PromiseLike<T>): Observable<T> {
  * `handshake` option. It reports to the machine's loop as events tagged with its `id`, so the
  * reducer can tell a current event from a stale one; it is the sink its socket reports to.
  */
-export class Attempt implements Sink {
+export class Attempt implements Sink, Watched {
   transport: Transport | undefined;
   /** Time of the latest incoming frame, for keep-alive. */
   seen = 0;
@@ -132,12 +133,18 @@ export class Attempt implements Sink {
   }
 
   pong(): void {
-    this.seen = this.host.config.scheduler.now();
-    this.host.pong();
+    const now = this.host.config.scheduler.now();
+    this.seen = now;
+    this.host.pong(now);
   }
 
   fail(error: MachineError): void {
     this.host.event({ type: 'FAILED', id: this.id, error });
+  }
+
+  // Watched: what the keep-alive reports about this attempt's connection.
+  keepAliveSignal(signal: KeepAliveSignal): void {
+    this.host.event({ type: signal, id: this.id });
   }
 
   private openSocket(url: string, headers: Readonly<Record<string, string>> | undefined): void {

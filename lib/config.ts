@@ -252,7 +252,7 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
   }
 
   const codec = codecOf(o.codec);
-  return {
+  const resolved: Config = {
     url: target,
     codec,
     headers: o.headers,
@@ -289,4 +289,53 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
     agent: o.agent,
     compress: flag('compress', o.compress, true),
   };
+  return sparse(resolved);
+}
+
+/**
+ * Every default, held once: a machine's config has it as prototype and keeps as its own only what
+ * differs, so ten thousand machines made with a few options do not each carry every setting.
+ */
+const DEFAULTS: Omit<Config, 'url' | 'WebSocket' | 'native'> = {
+  codec: undefined,
+  headers: undefined,
+  protocols: undefined,
+  format: 'binary',
+  connectTimeout: 5000,
+  retryDelay: backoff,
+  minUptime: 5000,
+  pingInterval: 30_000,
+  pongTimeout: 10_000,
+  heartbeat: undefined,
+  maxQueue: 1000,
+  scheduler: asyncScheduler,
+  maxAttempts: Infinity,
+  shouldReconnect: undefined,
+  handshake: undefined,
+  overflow: 'drop-oldest',
+  online$: undefined,
+  maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+  highWaterMark: DEFAULT_HIGH_WATER_MARK,
+  tls: undefined,
+  followRedirects: false,
+  agent: undefined,
+  compress: true,
+};
+
+/**
+ * A config of its own settings only: an instance of a class (not `Object.create`) so that V8 keeps
+ * them inside the object rather than in a separate property array.
+ */
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class -- a class only for how V8 lays out its instances
+class SparseConfig {
+  constructor(resolved: Config) {
+    const own = this as unknown as Record<string, unknown>;
+    const defaults = DEFAULTS as Partial<Record<string, unknown>>;
+    for (const [key, value] of Object.entries(resolved)) if (!(key in defaults) || value !== defaults[key]) own[key] = value;
+  }
+}
+Object.setPrototypeOf(SparseConfig.prototype, DEFAULTS);
+
+function sparse(resolved: Config): Config {
+  return new SparseConfig(resolved) as unknown as Config;
 }

@@ -8,7 +8,7 @@ import { Multicast } from './multicast.js';
 import { Outbox, type Parcel } from './outbox.js';
 import type { Platform } from './platform.js';
 import { SafePolicy } from './policy.js';
-import { SEED, transition, type Effect, type Event, type LoopCommand, type Step } from './reducer.js';
+import { SEED, transition, type Effect, type Event, type LoopCommand, type Policy, type Step } from './reducer.js';
 import type { RequestHost } from './request.js';
 import { Counters } from './stats.js';
 import { Timers } from './timers.js';
@@ -20,6 +20,10 @@ const START: Event = { type: 'START' };
 const QUIT: Event = { type: 'COMMAND', command: Command.QUIT };
 function ignore(): void {
   // A broken online$ leaves the machine as it was, not dead.
+}
+/** The fold: the next step from the previous one, under the machine's policy (bound as `this`: no closure per machine). */
+function advance(this: Policy, step: Step, event: Event): Step {
+  return transition(step[0], event, this);
 }
 
 /**
@@ -62,7 +66,7 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     const policy = new SafePolicy(config, this);
     // The stream is a trampoline, so an event raised while effects run is handled after them, in
     // order. The engine itself is the observer of the steps (`next` runs their effects).
-    this.loop = this.events.observable.pipe(scan((step: Step, event: Event) => transition(step[0], event, policy), SEED)).subscribe(this);
+    this.loop = this.events.pipe(scan(advance.bind(policy), SEED)).subscribe(this);
     // online$ before START, so that its current value decides the first state.
     this.online = config.online$?.subscribe({
       next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online as unknown) }), // untyped callers: any truthy value
@@ -136,7 +140,7 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     const counters = this.counters;
     counters.messagesIn++;
     counters.bytesIn += bytes;
-    if (this.heartbeatAt !== undefined) this.answered('heartbeat');
+    if (this.heartbeatAt !== undefined) this.answered('heartbeat', this.config.scheduler.now());
     const codec = this.config.codec;
     if (codec === undefined) {
       this.inputCast.next(message as In);
@@ -153,8 +157,9 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     this.inputCast.next(value);
   }
 
-  pong(): void {
-    if (this.pingAt !== undefined) this.answered('ping');
+  pong(now: number): void {
+    if (this.pingAt !== undefined) this.answered('ping', now);
+    this.timers.answered();
   }
 
   opening(url: string): void {
@@ -258,15 +263,15 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     else if (this.config.heartbeat !== undefined && this.outbox.sendNow(transport, this.config.heartbeat)) this.heartbeatAt ??= now;
   }
 
-  private answered(by: 'ping' | 'heartbeat'): void {
+  private answered(by: 'ping' | 'heartbeat', now: number): void {
     const sentAt = by === 'ping' ? this.pingAt : this.heartbeatAt;
-    if (sentAt !== undefined) this.counters.rtt = this.config.scheduler.now() - sentAt;
+    if (sentAt !== undefined) this.counters.rtt = now - sentAt;
     this.pingAt = this.heartbeatAt = undefined;
   }
 
   private keepalive(id: number): void {
     const attempt = this.ifCurrent(id);
-    if (attempt !== undefined) this.timers.keepAlive(id, attempt, this.config.pingInterval, this.config.pongTimeout);
+    if (attempt !== undefined) this.timers.keepAlive(attempt, this.config.pingInterval, this.config.pongTimeout);
   }
 
   private stop(): void {

@@ -6,6 +6,19 @@ const LATE_MS = 20;
 /** What the watch reports: time for a ping, or a ping that went unanswered. */
 export type KeepAliveSignal = 'PING_DUE' | 'PONG_TIMEOUT';
 
+/** The watched connection: the time of its latest frame, and where its signals go. */
+export interface Watched {
+  readonly seen: number;
+  keepAliveSignal(signal: KeepAliveSignal): void;
+}
+
+/** A running keep-alive. */
+export interface KeepAlive {
+  /** The ping was answered (a pong at `seen`): the next is due `interval` after it, with no look in between. */
+  answered(): void;
+  unsubscribe(): void;
+}
+
 /**
  * One connection's keep-alive. It reads `activity.seen` (the time of the latest frame) when it is
  * due, never per message: when it comes due early because frames kept arriving, it is due again
@@ -13,7 +26,7 @@ export type KeepAliveSignal = 'PING_DUE' | 'PONG_TIMEOUT';
  * ms of silence, every time, and PONG_TIMEOUT when nothing arrived within `timeout` ms of that
  * ping. It stops after PONG_TIMEOUT; unsubscribe to stop it before.
  */
-class Watch {
+class Watch implements KeepAlive {
   /** When it is next due, on the scheduler's clock. */
   due: number;
   /** Its place in the clock's heap; -1 when not in it. */
@@ -28,10 +41,9 @@ class Watch {
 
   constructor(
     private readonly clock: Clock,
-    private readonly activity: { readonly seen: number },
+    private readonly watched: Watched,
     private readonly interval: number,
     private readonly timeout: number,
-    private readonly report: (signal: KeepAliveSignal) => void,
     now: number,
   ) {
     this.due = now + interval;
@@ -46,9 +58,19 @@ class Watch {
     this.clock.remove(this);
   }
 
+  answered(): void {
+    if (Number.isNaN(this.pingedSeen) || this.index < 0) return;
+    this.pingedSeen = Number.NaN;
+    this.lookedAgain = false;
+    // Without this the clock would look again min(timeout, interval) after the ping only to learn
+    // of the answer: one wake per connection per cycle that ten thousand idle machines pay for.
+    const seen = this.watched.seen; // the pong's time: now
+    this.clock.move(this, seen + this.interval, seen);
+  }
+
   /** Due now: reports what is due and says when it is due next (undefined: done). */
   check(now: number): number | undefined {
-    const seen = this.activity.seen;
+    const seen = this.watched.seen;
     if (seen === this.pingedSeen) {
       // Nothing since the ping. Look again within `interval`, not only at the deadline: an answer
       // that comes meanwhile starts the next silence, and its ping is due `interval` after it.
@@ -74,7 +96,7 @@ class Watch {
   }
 
   signal(signal: KeepAliveSignal): void {
-    this.report(signal);
+    this.watched.keepAliveSignal(signal);
   }
 }
 
@@ -87,7 +109,7 @@ class Clock {
   private action: (SchedulerAction<unknown> & Subscription) | undefined;
   private actionAt = Infinity;
   /** Signals raised while due watches are being checked: reported once the heap is consistent. */
-  private pending: [Watch, KeepAliveSignal][] | undefined;
+  private pending: (Watch | KeepAliveSignal)[] | undefined;
 
   constructor(private readonly scheduler: SchedulerLike) {}
 
@@ -112,13 +134,23 @@ class Clock {
     if (this.heap.length === 0) this.disarm();
   }
 
-  report(watch: Watch, signal: KeepAliveSignal): void {
-    (this.pending ??= []).push([watch, signal]);
+  /** A watch is due at another time: its place in the heap follows. */
+  move(watch: Watch, due: number, now: number): void {
+    const later = due > watch.due;
+    watch.due = due;
+    if (later) this.down(watch.index);
+    else this.up(watch.index);
+    this.arm(now);
   }
 
-  /** @internal the clock's action */
-  fire(): void {
-    this.action = undefined;
+  report(watch: Watch, signal: KeepAliveSignal): void {
+    // Flat pairs: no array per signal.
+    (this.pending ??= []).push(watch, signal);
+  }
+
+  /** @internal the clock's action: it is rescheduled for the next due watch (see `arm`) */
+  fire(action: SchedulerAction<Clock>): void {
+    this.action = action;
     this.actionAt = Infinity;
     const now = this.scheduler.now();
     const heap = this.heap;
@@ -135,20 +167,31 @@ class Clock {
     // Reported last: a report runs the machine's loop, which may add or remove watches.
     const pending = this.pending;
     this.pending = undefined;
-    for (const [watch, signal] of pending ?? []) if (!watch.cancelled) watch.signal(signal);
+    if (pending === undefined) return;
+    for (let i = 0; i < pending.length; i += 2) {
+      const watch = pending[i] as Watch;
+      if (!watch.cancelled) watch.signal(pending[i + 1] as KeepAliveSignal);
+    }
   }
 
-  /** One action, scheduled for the earliest due watch; none when there is none. */
+  /**
+   * The action runs when the earliest watch is due; none when there is no watch. The one action
+   * is rescheduled rather than replaced: no allocation, and RxJS keeps its interval running when
+   * the delay is the same as before.
+   */
   private arm(now: number): void {
     const first = this.heap[0];
     if (first === undefined) {
       this.disarm();
       return;
     }
-    if (first.due >= this.actionAt) return;
-    this.disarm();
+    if (first.due === this.actionAt) return;
     this.actionAt = first.due;
-    this.action = this.scheduler.schedule(fireClock, Math.max(0, first.due - now), this) as SchedulerAction<unknown> & Subscription;
+    const delay = Math.max(0, first.due - now);
+    const action = this.action;
+    this.action = (
+      action !== undefined && !action.closed ? action.schedule(this, delay) : this.scheduler.schedule(fireClock, delay, this)
+    ) as SchedulerAction<unknown> & Subscription;
   }
 
   private disarm(): void {
@@ -193,7 +236,7 @@ class Clock {
 }
 
 function fireClock(this: SchedulerAction<Clock>, clock?: Clock): void {
-  clock?.fire();
+  clock?.fire(this);
 }
 
 /**
@@ -203,25 +246,20 @@ function fireClock(this: SchedulerAction<Clock>, clock?: Clock): void {
 const clocks = new WeakMap<SchedulerLike, Clock>();
 
 /**
- * Watches a connection's incoming frames through `activity.seen` (the time of the latest frame)
- * on `scheduler`, sharing one timer with every other keep-alive on that scheduler: PING_DUE after
- * `interval` ms of silence, every time; PONG_TIMEOUT when nothing arrived within `timeout` ms of
- * that ping. It stops after PONG_TIMEOUT; unsubscribe to stop it before.
+ * Watches a connection's incoming frames through `watched.seen` (the time of the latest frame)
+ * on `scheduler`, sharing one timer with every other keep-alive on that scheduler, and tells
+ * `watched.keepAliveSignal`: PING_DUE after `interval` ms of silence, every time; PONG_TIMEOUT
+ * when nothing arrived within `timeout` ms of that ping. It stops after PONG_TIMEOUT; unsubscribe
+ * to stop it before.
  */
-export function keepAlive(
-  activity: { readonly seen: number },
-  interval: number,
-  timeout: number,
-  scheduler: SchedulerLike,
-  report: (signal: KeepAliveSignal) => void,
-): { unsubscribe(): void } {
+export function keepAlive(watched: Watched, interval: number, timeout: number, scheduler: SchedulerLike): KeepAlive {
   let clock = clocks.get(scheduler);
   if (clock === undefined) {
     clock = new Clock(scheduler);
     clocks.set(scheduler, clock);
   }
   const now = scheduler.now();
-  const watch = new Watch(clock, activity, interval, timeout, report, now);
+  const watch = new Watch(clock, watched, interval, timeout, now);
   clock.add(watch, now);
   return watch;
 }

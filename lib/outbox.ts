@@ -41,7 +41,8 @@ const isParcel = (item: Item): item is Parcel => typeof item === 'object' && !(i
 export class Outbox {
   /** The frame format for everything sent from now on, queued messages included. */
   binary: boolean;
-  private readonly queue = new Queue<Item>();
+  /** Made when a first message must wait: a machine that is always connected never needs one. */
+  private queue: Queue<Item> | undefined;
   /** Made when first asked for: most machines never drop a message. */
   private droppedCast: Multicast<Message> | undefined;
   private live: Transport | undefined;
@@ -91,7 +92,12 @@ export class Outbox {
   send(item: Item): void {
     if (this.disposed) return;
     const live = this.live;
-    if (live !== undefined && this.queue.length === 0 && live.bufferedAmount <= this.config.highWaterMark && this.deliver(live, item)) {
+    if (
+      live !== undefined &&
+      (this.queue === undefined || this.queue.length === 0) &&
+      live.bufferedAmount <= this.config.highWaterMark &&
+      this.deliver(live, item)
+    ) {
       return;
     }
     this.enqueue(item);
@@ -113,7 +119,7 @@ export class Outbox {
     this.detach();
     this.disposed = true;
     // A queued request learns of the stop from the machine, not as a drop.
-    for (const item of this.queue.drain()) {
+    for (const item of this.queue?.drain() ?? []) {
       if (!isParcel(item)) this.drop(item);
       else if (!item.cancelled) this.drop(item.message);
     }
@@ -146,28 +152,30 @@ export class Outbox {
 
   private enqueue(item: Item): void {
     const { maxQueue, overflow } = this.config;
-    if (this.queue.length >= maxQueue) {
+    const queue = (this.queue ??= new Queue<Item>());
+    if (queue.length >= maxQueue) {
       if (overflow === 'drop-newest' || maxQueue === 0) {
         this.giveUp(item);
         return;
       }
-      this.giveUp(this.queue.shift() as Item);
+      this.giveUp(queue.shift() as Item);
     }
-    this.queue.push(item);
+    queue.push(item);
   }
 
   /** Sends queued messages, oldest first, while the socket is open and has room. */
   private drain(): void {
     const live = this.live;
-    if (live === undefined) return;
+    const queue = this.queue;
+    if (live === undefined || queue === undefined) return;
     const { highWaterMark } = this.config;
-    while (this.queue.length > 0) {
+    while (queue.length > 0) {
       if (live.bufferedAmount > highWaterMark) {
         this.scheduleDrain();
         return;
       }
-      if (!this.deliver(live, this.queue.peek() as Item)) return; // closing: the drop will follow
-      this.queue.shift();
+      if (!this.deliver(live, queue.peek() as Item)) return; // closing: the drop will follow
+      queue.shift();
     }
   }
 

@@ -13,21 +13,31 @@ export interface PolicyHost {
  * used instead. One object per machine, methods on the prototype: no closures.
  */
 export class SafePolicy implements Policy {
-  readonly connectTimeout: number;
-  readonly minUptime: number;
-  readonly keepAlive: boolean;
-  readonly handshake: boolean;
-  readonly maxAttempts: number;
-
   constructor(
     private readonly config: Config,
     private readonly host: PolicyHost,
-  ) {
-    this.connectTimeout = config.connectTimeout;
-    this.minUptime = config.minUptime;
-    this.keepAlive = config.pingInterval > 0 && (config.native || config.heartbeat !== undefined);
-    this.handshake = config.handshake !== undefined;
-    this.maxAttempts = config.maxAttempts;
+  ) {}
+
+  // Read from the config when the reducer asks (once per transition at most), not copied.
+  get connectTimeout(): number {
+    return this.config.connectTimeout;
+  }
+
+  get minUptime(): number {
+    return this.config.minUptime;
+  }
+
+  get keepAlive(): boolean {
+    const config = this.config;
+    return config.pingInterval > 0 && (config.native || config.heartbeat !== undefined);
+  }
+
+  get handshake(): boolean {
+    return this.config.handshake !== undefined;
+  }
+
+  get maxAttempts(): number {
+    return this.config.maxAttempts;
   }
 
   /** `retryDelay` made total: a throw or a value out of range is reported, and the default used. */

@@ -1,5 +1,5 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { keepAlive } from './keepalive.js';
+import { keepAlive, type KeepAlive, type Watched } from './keepalive.js';
 import type { Event, TimerName } from './reducer.js';
 
 /** The event each one-shot timer raises when it fires. */
@@ -18,7 +18,7 @@ export class Timers {
   private connect: Subscription | undefined;
   private retry: Subscription | undefined;
   private uptime: Subscription | undefined;
-  private keepalive: { unsubscribe(): void } | undefined;
+  private keepalive: KeepAlive | undefined;
 
   constructor(
     private readonly scheduler: SchedulerLike,
@@ -30,10 +30,15 @@ export class Timers {
     this[name] = this.scheduler.schedule(fire, ms, { timers: this, name, event: { type: FIRES[name], id } });
   }
 
-  /** Watches `activity.seen` for connection `id`: PING_DUE after silence, PONG_TIMEOUT after an unanswered ping. */
-  keepAlive(id: number, activity: { readonly seen: number }, pingInterval: number, pongTimeout: number): void {
+  /** Watches a connection's frames: PING_DUE after silence, PONG_TIMEOUT after an unanswered ping. */
+  keepAlive(watched: Watched, pingInterval: number, pongTimeout: number): void {
     this.keepalive?.unsubscribe();
-    this.keepalive = keepAlive(activity, pingInterval, pongTimeout, this.scheduler, (type) => this.host.event({ type, id }));
+    this.keepalive = keepAlive(watched, pingInterval, pongTimeout, this.scheduler);
+  }
+
+  /** A pong answered the ping: the keep-alive counts the next silence from it. */
+  answered(): void {
+    this.keepalive?.answered();
   }
 
   cancel(name: TimerName): void {

@@ -55,6 +55,9 @@ function onData(this: Socket): void {
   transportOf(this).sink.activity();
 }
 
+// The socket's listeners until it opens. ws keeps them in a dictionary-mode object, whose table
+// doubles past five entries (192 bytes a connection): 'unexpected-response' goes when the socket
+// opens, before 'pong' comes, so there are never more than five.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each listener has its own event's signature
 const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) => void])[] = [
   ['open', onOpen],
@@ -62,7 +65,6 @@ const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) =
   ['close', onClose],
   ['error', onError],
   ['unexpected-response', onUnexpectedResponse],
-  ['pong', onPong],
 ];
 
 class WsTransport implements Transport {
@@ -74,7 +76,9 @@ class WsTransport implements Transport {
     private readonly ws: Tagged<WebSocket>,
     readonly sink: Sink,
     private readonly config: Config,
-    private readonly request: OpenRequest,
+    private readonly url: string,
+    /** Sent with the upgrade; kept to be taken off a redirect to another host. */
+    private readonly headers: Readonly<Record<string, string>> | undefined,
   ) {
     ws[kTransport] = this;
     for (const [event, listener] of LISTENERS) ws.on(event, listener);
@@ -83,27 +87,30 @@ class WsTransport implements Transport {
 
   opened(): void {
     this.isOpen = true;
+    const ws = this.ws;
+    ws.off('unexpected-response', onUnexpectedResponse);
+    ws.on('pong', onPong);
     // The raw socket is watched from here on, not from the upgrade: a 'data' listener then would
     // start the flow before ws reads it. A runtime whose ws is a compatibility layer (Bun) has no
     // socket there: its messages and pongs count as activity instead.
-    const socket = (this.ws as unknown as { _socket?: Tagged<Socket> | null })._socket;
+    const socket = (ws as unknown as { _socket?: Tagged<Socket> | null })._socket;
     if (socket !== null && socket !== undefined && typeof socket.on === 'function') {
       this.socket = socket;
       socket[kTransport] = this;
       socket.on('data', onData);
     }
-    this.sink.open(this.ws.protocol);
+    this.sink.open(ws.protocol);
   }
 
   closed(code: number, reason: string): void {
     this.finish(
-      this.isOpen ? closedError(code, reason) : connectError(this.request.url, `closed before it opened (code ${code})`, { code, reason }),
+      this.isOpen ? closedError(code, reason) : connectError(this.url, `closed before it opened (code ${code})`, { code, reason }),
     );
   }
 
   errored(error: Error & { code?: string }): void {
     if (!this.isOpen) {
-      this.finish(connectError(this.request.url, error.message, { cause: error, code: 1006 }));
+      this.finish(connectError(this.url, error.message, { cause: error, code: 1006 }));
     } else if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.finish(tooLargeError(this.config.maxMessageSize, error));
     } else {
@@ -112,7 +119,7 @@ class WsTransport implements Transport {
   }
 
   refused(status: number): void {
-    this.finish(refusedError(this.request.url, status, { code: 1006 }));
+    this.finish(refusedError(this.url, status, { code: 1006 }));
   }
 
   /**
@@ -120,18 +127,18 @@ class WsTransport implements Transport {
    * never down from TLS to plain text; nothing we were given goes to another host.
    */
   redirected(location: string, req: ClientRequest): void {
-    const from = new URL(this.request.url);
+    const from = new URL(this.url);
     const to = new URL(location);
     if (isSecure(from) && !isSecure(to)) {
       this.finish(
-        new UpgradeError(`refused a redirect from ${redactUrl(this.request.url)} down to unencrypted ${redactUrl(location)}`, {
+        new UpgradeError(`refused a redirect from ${redactUrl(this.url)} down to unencrypted ${redactUrl(location)}`, {
           code: 1006,
         }),
       );
       return;
     }
     if (to.host !== from.host) {
-      for (const name of [...Object.keys(this.request.headers ?? {}), 'authorization', 'cookie']) req.removeHeader(name);
+      for (const name of [...Object.keys(this.headers ?? {}), 'authorization', 'cookie']) req.removeHeader(name);
     }
   }
 
@@ -172,6 +179,7 @@ class WsTransport implements Transport {
   private detach(): void {
     const ws = this.ws;
     for (const [event, listener] of LISTENERS) ws.off(event, listener);
+    ws.off('pong', onPong);
     ws.off('redirect', onRedirect);
     this.socket?.off('data', onData);
     // ws emits 'error' while aborting; an EventEmitter without an 'error' listener would throw.
@@ -195,5 +203,5 @@ export function openWs(config: Config, request: OpenRequest, sink: Sink): Transp
   if (config.agent !== undefined) options.agent = config.agent as WebSocket.ClientOptions['agent'];
   if (!config.compress) options.perMessageDeflate = false;
   const ws = new Ws(request.url, request.protocols ?? [], options) as Tagged<WebSocket>;
-  return new WsTransport(ws, sink, config, request);
+  return new WsTransport(ws, sink, config, request.url, request.headers);
 }

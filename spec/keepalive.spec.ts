@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import type { SchedulerAction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { keepAlive, type KeepAliveSignal } from '../lib/keepalive.js';
+import { keepAlive, type KeepAliveSignal, type Watched } from '../lib/keepalive.js';
+
+/** The connection a test watches: `seen` is set by the test, signals go to `report`. */
+function watching(activity: { seen: number }, report: (signal: KeepAliveSignal) => void): Watched {
+  return Object.assign(activity, { keepAliveSignal: report });
+}
 
 describe('keepAlive', function () {
   this.timeout(2000);
@@ -13,7 +18,12 @@ describe('keepAlive', function () {
     scheduler.run(() => {
       const activity = { seen: 0 };
       for (const t of frames) scheduler.schedule(() => (activity.seen = scheduler.now()), t);
-      const sub = keepAlive(activity, interval, timeout, scheduler, (s) => got.push([scheduler.now(), s]));
+      const sub = keepAlive(
+        watching(activity, (s) => got.push([scheduler.now(), s])),
+        interval,
+        timeout,
+        scheduler,
+      );
       scheduler.schedule(() => sub.unsubscribe(), until);
     });
     return got;
@@ -42,29 +52,99 @@ describe('keepAlive', function () {
   });
 
   // API.md: a ping goes out after pingInterval ms without an incoming frame, every time, whatever
-  // pongTimeout is. Each ping is answered 5 ms later (the pong is a frame).
-  for (const [interval, timeout, ordering] of [
-    [200, 300, 'below'],
-    [300, 300, 'equal to'],
-    [400, 300, 'above'],
-  ] as const) {
-    it(`with pingInterval ${ordering} pongTimeout, an answered ping is followed by the next after pingInterval of silence`, () => {
-      const scheduler = new TestScheduler(() => undefined);
-      const pings: number[] = [];
-      const dead: number[] = [];
-      scheduler.run(() => {
-        const activity = { seen: 0 };
-        const sub = keepAlive(activity, interval, timeout, scheduler, (signal) => {
-          if (signal === 'PONG_TIMEOUT') return void dead.push(scheduler.now());
-          pings.push(scheduler.now());
-          scheduler.schedule(() => (activity.seen = scheduler.now()), 5);
+  // pongTimeout is. Each ping is answered 5 ms later, by a message or by a pong (which the
+  // machine passes on through `answered()`).
+  for (const answer of ['message', 'pong'] as const) {
+    for (const [interval, timeout, ordering] of [
+      [200, 300, 'below'],
+      [300, 300, 'equal to'],
+      [400, 300, 'above'],
+    ] as const) {
+      it(`with pingInterval ${ordering} pongTimeout, a ping answered by a ${answer} is followed by the next after pingInterval of silence`, () => {
+        const scheduler = new TestScheduler(() => undefined);
+        const pings: number[] = [];
+        const dead: number[] = [];
+        scheduler.run(() => {
+          const activity = { seen: 0 };
+          const sub = keepAlive(
+            watching(activity, (signal) => {
+              if (signal === 'PONG_TIMEOUT') return void dead.push(scheduler.now());
+              pings.push(scheduler.now());
+              scheduler.schedule(() => {
+                activity.seen = scheduler.now();
+                if (answer === 'pong') sub.answered();
+              }, 5);
+            }),
+            interval,
+            timeout,
+            scheduler,
+          );
+          scheduler.schedule(() => sub.unsubscribe(), 4 * (interval + 5) + 1);
         });
-        scheduler.schedule(() => sub.unsubscribe(), 4 * (interval + 5) + 1);
+        expect(pings).to.deep.equal([1, 2, 3, 4].map((n) => n * interval + (n - 1) * 5));
+        expect(dead).to.deep.equal([]);
       });
-      expect(pings).to.deep.equal([1, 2, 3, 4].map((n) => n * interval + (n - 1) * 5));
-      expect(dead).to.deep.equal([]);
-    });
+    }
   }
+
+  it('a pong re-arms the watch: an idle connection costs the clock one look per ping, not two', () => {
+    // interval 100, timeout 40: pings at 100, 205, 310 …, each answered by a pong 5 ms later.
+    function looks(pong: boolean): number {
+      const scheduler = new TestScheduler(() => undefined);
+      let fires = 0;
+      scheduler.run(() => {
+        const counting = {
+          now: () => scheduler.now(),
+          schedule: ((work: (this: SchedulerAction<unknown>, state?: unknown) => void, delay?: number, state?: unknown) =>
+            scheduler.schedule(
+              function (this: SchedulerAction<unknown>, s?: unknown) {
+                fires++;
+                work.call(this, s);
+              },
+              delay,
+              state,
+            )) as typeof scheduler.schedule,
+        };
+        const activity = { seen: 0 };
+        const sub = keepAlive(
+          watching(activity, () =>
+            scheduler.schedule(() => {
+              activity.seen = scheduler.now();
+              if (pong) sub.answered();
+            }, 5),
+          ),
+          100,
+          40,
+          counting,
+        );
+        scheduler.schedule(() => sub.unsubscribe(), 1000);
+      });
+      return fires;
+    }
+    // One fire per ping (9 of them before 1000); a message answer needs a second look per cycle.
+    expect(looks(true)).to.equal(9);
+    expect(looks(false)).to.equal(18);
+  });
+
+  it('the clock reschedules its one action instead of making a new one each time it fires', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    let made = 0;
+    scheduler.run(() => {
+      const counting = {
+        now: () => scheduler.now(),
+        schedule: ((...args: Parameters<typeof scheduler.schedule>) => (made++, scheduler.schedule(...args))) as typeof scheduler.schedule,
+      };
+      const activity = { seen: 0 };
+      const sub = keepAlive(
+        watching(activity, () => scheduler.schedule(() => (activity.seen = scheduler.now()), 5)),
+        100,
+        40,
+        counting,
+      );
+      scheduler.schedule(() => sub.unsubscribe(), 1000);
+    });
+    expect(made).to.equal(1);
+  });
 
   it('an answer that comes after pingInterval but within pongTimeout starts the next silence at once', () => {
     // interval 100, timeout 300: ping at 100, answered at 350; the next ping is due at 450.
@@ -106,9 +186,24 @@ describe('keepAlive', function () {
       };
       const a = { seen: 0 };
       const b = { seen: 0 };
-      const watchA = keepAlive(a, 100, 40, counting, (s) => got.push(`${scheduler.now()} a ${s}`));
-      keepAlive(b, 70, 500, counting, (s) => got.push(`${scheduler.now()} b ${s}`));
-      keepAlive({ seen: 0 }, 10, 10, other, (s) => got.push(`other ${other.now()} ${s}`));
+      const watchA = keepAlive(
+        watching(a, (s) => got.push(`${scheduler.now()} a ${s}`)),
+        100,
+        40,
+        counting,
+      );
+      keepAlive(
+        watching(b, (s) => got.push(`${scheduler.now()} b ${s}`)),
+        70,
+        500,
+        counting,
+      );
+      keepAlive(
+        watching({ seen: 0 }, (s) => got.push(`other ${other.now()} ${s}`)),
+        10,
+        10,
+        other,
+      );
       scheduler.schedule(() => (b.seen = scheduler.now()), 75);
       scheduler.schedule(() => watchA.unsubscribe(), 120);
       scheduler.schedule(() => (a.seen = scheduler.now()), 130); // a is gone: nothing more from it
@@ -131,7 +226,12 @@ describe('keepAlive', function () {
         const activity = { seen: 0 };
         scheduler.schedule(() => (skew = 30), 139);
         if (answerAt !== undefined) scheduler.schedule(() => (activity.seen = late.now()), answerAt);
-        const watch = keepAlive(activity, 100, 40, late, (signal) => got.push(`${scheduler.now()} ${signal}`));
+        const watch = keepAlive(
+          watching(activity, (signal) => got.push(`${scheduler.now()} ${signal}`)),
+          100,
+          40,
+          late,
+        );
         scheduler.schedule(() => watch.unsubscribe(), 200);
       });
       return got;
@@ -147,7 +247,12 @@ describe('keepAlive', function () {
       const activity = { seen: 0 };
       const counting = { now: () => (checks++, scheduler.now()), schedule: scheduler.schedule.bind(scheduler) };
       for (let t = 1; t < 1000; t++) scheduler.schedule(() => (activity.seen = scheduler.now()), t);
-      const sub = keepAlive(activity, 100, 40, counting, () => undefined);
+      const sub = keepAlive(
+        watching(activity, () => undefined),
+        100,
+        40,
+        counting,
+      );
       scheduler.schedule(() => sub.unsubscribe(), 1000);
     });
     expect(checks).to.be.at.most(11);

@@ -6,10 +6,11 @@ import { Timers } from '../lib/timers.js';
 describe('Timers', function () {
   this.timeout(2000);
 
-  function run(body: (timers: Timers, scheduler: TestScheduler) => void): [number, Event][] {
+  function run(body: (timers: Timers, scheduler: TestScheduler, event: (e: Event) => void) => void): [number, Event][] {
     const scheduler = new TestScheduler(() => undefined);
     const got: [number, Event][] = [];
-    scheduler.run(() => body(new Timers(scheduler, { event: (e) => got.push([scheduler.now(), e]) }), scheduler));
+    const event = (e: Event): void => void got.push([scheduler.now(), e]);
+    scheduler.run(() => body(new Timers(scheduler, { event }), scheduler, event));
     return got;
   }
 
@@ -29,12 +30,12 @@ describe('Timers', function () {
 
   it('starting a timer replaces the running one of the same name; cancel and cancelAll stop them', () => {
     expect(
-      run((t, s) => {
+      run((t, s, event) => {
         t.start('connect', 1, 50);
         t.start('connect', 2, 60);
         t.start('retry', 3, 10);
         t.cancel('retry');
-        t.keepAlive(4, { seen: 0 }, 40, 10);
+        t.keepAlive({ seen: 0, keepAliveSignal: (type) => event({ type, id: 4 }) }, 40, 10);
         s.schedule(() => t.cancelAll(), 45);
       }),
     ).to.deep.equal([[40, { type: 'PING_DUE', id: 4 }]]);

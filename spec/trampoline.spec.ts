@@ -9,7 +9,7 @@ describe('Trampoline', function () {
     const t = new Trampoline<string>();
     const got: string[] = [];
     let depth = 0;
-    t.observable.subscribe((v) => {
+    t.subscribe((v) => {
       depth++;
       got.push(`${v}@${depth}`);
       if (v === 'a') {
@@ -23,6 +23,20 @@ describe('Trampoline', function () {
     expect(got).to.deep.equal(['a@1', 'b@1', 'c@1', 'd@1']);
   });
 
+  it('has one subscriber: a second while the first is there is refused with an error', () => {
+    const t = new Trampoline<number>();
+    const first = t.subscribe(() => undefined);
+    const refused: unknown[] = [];
+    t.subscribe({ error: (e: unknown) => refused.push(e) });
+    expect(refused).to.have.length(1);
+    expect((refused[0] as Error).message).to.match(/one subscriber/);
+    first.unsubscribe();
+    const got: number[] = [];
+    t.subscribe((v) => got.push(v));
+    t.next(1);
+    expect(got).to.deep.equal([1]);
+  });
+
   it('a subscriber that throws is reported as RxJS reports it, and delivery goes on', async () => {
     const t = new Trampoline<number>();
     const got: number[] = [];
@@ -30,17 +44,17 @@ describe('Trampoline', function () {
     const previous = rxjsConfig.onUnhandledError;
     rxjsConfig.onUnhandledError = (e) => reported.push(e);
     try {
-      t.observable.subscribe(() => {
-        throw new Error('x');
+      t.subscribe((v) => {
+        if (v === 1) throw new Error('x');
+        got.push(v);
       });
-      t.observable.subscribe((v) => got.push(v));
       t.next(1);
       t.next(2);
       await new Promise((resolve) => setTimeout(resolve, 0)); // RxJS reports on the next macrotask
     } finally {
       rxjsConfig.onUnhandledError = previous;
     }
-    expect(got).to.deep.equal([1, 2]);
-    expect(reported).to.have.length(2);
+    expect(got).to.deep.equal([2]);
+    expect(reported).to.have.length(1);
   });
 });
