@@ -289,7 +289,7 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
     agent: o.agent,
     compress: flag('compress', o.compress, true),
   };
-  return sparse(resolved);
+  return new SparseConfig(resolved) as unknown as Config;
 }
 
 /**
@@ -335,7 +335,3 @@ class SparseConfig {
   }
 }
 Object.setPrototypeOf(SparseConfig.prototype, DEFAULTS);
-
-function sparse(resolved: Config): Config {
-  return new SparseConfig(resolved) as unknown as Config;
-}

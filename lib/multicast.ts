@@ -88,23 +88,15 @@ export class Multicast<T> {
       subscriber.complete();
       return;
     }
-    const current = this.subscribers;
-    if (!isList(current)) {
-      this.subscribers = current.closed ? subscriber : [current, subscriber];
-      return;
-    }
-    if (current.length === 0) {
-      this.subscribers = subscriber;
-      return;
-    }
     // Subscribers that come and go between deliveries (requests) must not pile up.
-    if (current.length >= this.pruneAt) {
+    if (isList(this.subscribers) && this.subscribers.length >= this.pruneAt) {
       this.prune();
       this.pruneAt = Math.max(8, this.count() * 2);
     }
-    const now = this.subscribers;
-    // Exact-size arrays: a push would reserve room for 17, and most of these hold one or two.
-    this.subscribers = isList(now) ? (now.length === 0 ? subscriber : now.concat([subscriber])) : [now, subscriber];
+    const current = this.subscribers;
+    // A lone subscriber is held as it is; exact-size arrays after that (a push would reserve room for 17).
+    if (!isList(current)) this.subscribers = current.closed ? subscriber : [current, subscriber];
+    else this.subscribers = current.length === 0 ? subscriber : current.concat([subscriber]);
   }
 
   private count(): number {
