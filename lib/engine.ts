@@ -1,8 +1,8 @@
-import { type Observable, type Subscription, scan } from 'rxjs';
+import { type Observable, type Observer, scan, Subscription, type TeardownLogic } from 'rxjs';
 import { Attempt, type AttemptHost } from './attempt.js';
 import type { ChannelHost } from './channel.js';
 import type { Config } from './config.js';
-import { CallbackError, DecodeError, type MachineError } from './errors.js';
+import { CallbackError, DecodeError, reportUnhandled, type MachineError } from './errors.js';
 import { toMessage } from './message.js';
 import { Multicast } from './multicast.js';
 import { Outbox, type Parcel } from './outbox.js';
@@ -32,7 +32,7 @@ function advance(this: Policy, step: Step, event: Event): Step {
  * handler per effect, named after it. Messages bypass the reducer both ways: socket → `input$`
  * through `receive`, `output` → socket through the outbox.
  */
-export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, RequestHost<In> {
+export class Engine<In, Out> extends Subscription implements Observer<Step>, AttemptHost, ChannelHost<In, Out>, RequestHost<In> {
   readonly statusCast = new Multicast<Status>(true);
   readonly inputCast = new Multicast<In>();
   readonly counters = new Counters();
@@ -44,12 +44,11 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
   latestUrl: string;
   private readonly events = new Trampoline<Event>();
   private readonly timers: Timers;
-  private readonly loop: Subscription;
+  /** scan's subscriber: the one teardown the loop ever adds (see `add`). */
+  private upstream: Subscription | undefined;
   private readonly online: Subscription | undefined;
   /** Made when first asked for: most machines never have an error to report. */
   private errorCast: Multicast<MachineError> | undefined;
-  /** The loop has stopped for good (`stopped` is set earlier, when QUIT is given). */
-  private ended = false;
   /** The attempt under way or connected; undefined while waiting or stopped. */
   private current: Attempt | undefined;
   /** When the unanswered ping (pong expected) or heartbeat (any message expected) went out. */
@@ -60,13 +59,16 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     readonly config: Config,
     readonly platform: Platform,
   ) {
+    super();
     this.latestUrl = typeof config.url === 'string' ? config.url : '';
     this.outbox = new Outbox(config, config.format === 'binary', this.counters);
     this.timers = new Timers(config.scheduler, this);
     const policy = new SafePolicy(config, this);
     // The stream is a trampoline, so an event raised while effects run is handled after them, in
-    // order. The engine itself is the observer of the steps (`next` runs their effects).
-    this.loop = this.events.pipe(scan(advance.bind(policy), SEED)).subscribe(this);
+    // order. The engine is the loop's subscriber itself (a Subscription with `next`, `error` and
+    // `complete`, which RxJS takes as it is), so the loop costs no SafeSubscriber and observer
+    // objects; it ends when the engine unsubscribes.
+    this.events.pipe(scan(advance.bind(policy), SEED)).subscribe(this);
     // online$ before START, so that its current value decides the first state.
     this.online = config.online$?.subscribe({
       next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online as unknown) }), // untyped callers: any truthy value
@@ -75,15 +77,40 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     this.events.next(START);
   }
 
-  /** The observer of the loop: runs a step's effects, in order. */
+  /** The loop's steps: runs each one's effects, in order. */
   next(step: Step): void {
-    for (const effect of step[1]) this.run(effect);
+    if (!this.closed) for (const effect of step[1]) this.run(effect);
+  }
+
+  /** Only a bug ends the loop this way (the reducer threw); it is reported as RxJS would. */
+  error(error: unknown): void {
+    this.unsubscribe();
+    reportUnhandled(error);
+  }
+
+  complete(): void {
+    // The trampoline never completes: the loop ends by QUIT.
+  }
+
+  /**
+   * scan's subscriber adds itself here when the loop starts: held in a field rather than in the
+   * finalizer array RxJS would make for it (184 bytes a machine). Anything else goes the usual way.
+   */
+  override add(teardown: TeardownLogic): void {
+    if (this.upstream === undefined && teardown instanceof Subscription && !this.closed) this.upstream = teardown;
+    else super.add(teardown);
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    super.unsubscribe();
+    this.upstream?.unsubscribe();
   }
 
   get errors$(): Observable<MachineError> {
     if (this.errorCast === undefined) {
       this.errorCast = new Multicast<MachineError>();
-      if (this.ended) this.errorCast.complete();
+      if (this.closed) this.errorCast.end();
     }
     return this.errorCast.observable;
   }
@@ -126,7 +153,7 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
   }
 
   report(option: string, cause: unknown): void {
-    this.errorCast?.next(new CallbackError(option, cause));
+    this.errorCast?.emit(new CallbackError(option, cause));
   }
 
   // AttemptHost, ChannelHost, RequestHost: what the parts call back.
@@ -143,7 +170,7 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
     if (this.heartbeatAt !== undefined) this.answered('heartbeat', this.config.scheduler.now());
     const codec = this.config.codec;
     if (codec === undefined) {
-      this.inputCast.next(message as In);
+      this.inputCast.emit(message as In);
       return;
     }
     let value: In;
@@ -151,10 +178,10 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
       value = codec.decode(message) as In;
     } catch (error) {
       counters.decodeErrors++;
-      this.errorCast?.next(new DecodeError(message, error));
+      this.errorCast?.emit(new DecodeError(message, error));
       return;
     }
-    this.inputCast.next(value);
+    this.inputCast.emit(value);
   }
 
   pong(now: number): void {
@@ -230,7 +257,7 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
         else counters.failures++;
       }
     }
-    this.statusCast.next(status);
+    this.statusCast.emit(status);
   }
 
   private connect(id: number): void {
@@ -276,14 +303,13 @@ export class Engine<In, Out> implements AttemptHost, ChannelHost<In, Out>, Reque
 
   private stop(): void {
     this.stopped = true;
-    this.ended = true;
     this.timers.cancelAll();
     if (this.current !== undefined) this.close(this.current.id, 1000);
     this.outbox.dispose();
-    this.statusCast.complete();
-    this.inputCast.complete();
-    this.errorCast?.complete();
+    this.statusCast.end();
+    this.inputCast.end();
+    this.errorCast?.end();
     this.online?.unsubscribe();
-    this.loop.unsubscribe();
+    this.unsubscribe();
   }
 }

@@ -1,3 +1,4 @@
+import { config } from 'rxjs';
 import type { Message } from './types.js';
 import { redactUrl } from './url.js';
 
@@ -232,4 +233,16 @@ export function connectError(url: string, detail: string, details: { code?: numb
   const plainServer = /^wss:/i.test(url) && /wrong version number|packet length too long|EPROTO|unknown protocol/i.test(detail);
   const text = plainServer ? `the server does not speak TLS; use ws:// for a plain-text server (${detail})` : detail;
   return new ConnectError(`could not connect to ${redactUrl(url)}: ${text}`, details);
+}
+
+/**
+ * Reports an error that no callback took, as RxJS does: to `config.onUnhandledError` when one is
+ * set, otherwise thrown on a clean stack, where it cannot unwind the machine that found it.
+ */
+export function reportUnhandled(error: unknown): void {
+  setTimeout(() => {
+    const report = config.onUnhandledError;
+    if (report !== null) report(error);
+    else throw error;
+  });
 }

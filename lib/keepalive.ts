@@ -35,8 +35,8 @@ class Watch implements KeepAlive {
   cancelled = false;
   /** The deadline passed on a late clock and was given one more turn. */
   private lookedAgain = false;
-  /** `seen` when the unanswered ping went out (NaN: no ping outstanding). */
-  private pingedSeen = Number.NaN;
+  /** `seen` when the unanswered ping went out; undefined when none is outstanding (not NaN: a heap number). */
+  private pingedSeen: number | undefined = undefined;
   private pingedAt = 0;
 
   constructor(
@@ -59,8 +59,8 @@ class Watch implements KeepAlive {
   }
 
   answered(): void {
-    if (Number.isNaN(this.pingedSeen) || this.index < 0) return;
-    this.pingedSeen = Number.NaN;
+    if (this.pingedSeen === undefined || this.index < 0) return;
+    this.pingedSeen = undefined;
     this.lookedAgain = false;
     // Without this the clock would look again min(timeout, interval) after the ping only to learn
     // of the answer: one wake per connection per cycle that ten thousand idle machines pay for.

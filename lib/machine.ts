@@ -42,16 +42,11 @@ const COMMANDS: ReadonlySet<unknown> = new Set(Object.values(Command));
  * ```
  */
 export class MachineCore<In = Message, Out = Sendable> {
-  /** Every status change; replays the current status to each new subscriber; never errors. */
-  readonly state$: Observable<Status>;
-  /** Received messages (or the codec's values), in order; never errors; completes when the machine stops. */
-  readonly input$: Observable<In>;
-  /** Messages to send; queued while not CONNECTED. Its `complete()`/`error()` do not stop the machine. */
-  readonly output: Observer<Out>;
-  /** Commands; `complete()` or `error()` stops the machine like `Command.QUIT`. */
-  readonly command: Observer<Command>;
   private readonly engine: Engine<In, Out>;
   private channels: Channels<In, Out> | undefined;
+  // Made when first asked for: a machine that only listens (most of ten thousand) has neither.
+  private outputObserver: OutputObserver<In, Out> | undefined;
+  private commandObserver: CommandObserver<In, Out> | undefined;
 
   /**
    * @param url - `ws:`, `wss:`, `http:` or `https:` URL, or a function giving one (or a Promise of
@@ -63,10 +58,26 @@ export class MachineCore<In = Message, Out = Sendable> {
   constructor(url: string | URL | UrlProvider, options: MachineOptions<In, Out> | undefined, platform: Platform) {
     const engine = new Engine<In, Out>(resolveOptions(url, options, platform), platform);
     this.engine = engine;
-    this.state$ = engine.state$;
-    this.input$ = engine.input$;
-    this.output = new OutputObserver(engine);
-    this.command = new CommandObserver(engine);
+  }
+
+  /** Every status change; replays the current status to each new subscriber; never errors. */
+  get state$(): Observable<Status> {
+    return this.engine.state$;
+  }
+
+  /** Received messages (or the codec's values), in order; never errors; completes when the machine stops. */
+  get input$(): Observable<In> {
+    return this.engine.input$;
+  }
+
+  /** Messages to send; queued while not CONNECTED. Its `complete()`/`error()` do not stop the machine. */
+  get output(): Observer<Out> {
+    return (this.outputObserver ??= new OutputObserver(this.engine));
+  }
+
+  /** Commands; `complete()` or `error()` stops the machine like `Command.QUIT`. */
+  get command(): Observer<Command> {
+    return (this.commandObserver ??= new CommandObserver(this.engine));
   }
 
   /** The URL of the latest attempt (`''` before a URL provider first answered). */
@@ -125,8 +136,8 @@ export class MachineCore<In = Message, Out = Sendable> {
 }
 
 /** `machine.output`: one small object per machine, its methods on the prototype. */
-class OutputObserver<Out> implements Observer<Out> {
-  constructor(private readonly engine: Engine<unknown, Out>) {}
+class OutputObserver<In, Out> implements Observer<Out> {
+  constructor(private readonly engine: Engine<In, Out>) {}
 
   next(value: Out): void {
     this.engine.send(value);
@@ -142,8 +153,8 @@ class OutputObserver<Out> implements Observer<Out> {
 }
 
 /** `machine.command`: validates, then hands the command to the engine; its end is QUIT. */
-class CommandObserver implements Observer<Command> {
-  constructor(private readonly engine: Engine<unknown, unknown>) {}
+class CommandObserver<In, Out> implements Observer<Command> {
+  constructor(private readonly engine: Engine<In, Out>) {}
 
   next(command: Command): void {
     const engine = this.engine;

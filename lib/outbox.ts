@@ -61,7 +61,7 @@ export class Outbox {
   get dropped$(): Observable<Message> {
     if (this.droppedCast === undefined) {
       this.droppedCast = new Multicast<Message>();
-      if (this.disposed) this.droppedCast.complete();
+      if (this.disposed) this.droppedCast.end();
     }
     return this.droppedCast.observable;
   }
@@ -123,7 +123,7 @@ export class Outbox {
       if (!isParcel(item)) this.drop(item);
       else if (!item.cancelled) this.drop(item.message);
     }
-    this.droppedCast?.complete();
+    this.droppedCast?.end();
   }
 
   private deliver(transport: Transport, item: Item): boolean {
@@ -139,7 +139,7 @@ export class Outbox {
 
   private drop(message: Message): void {
     this.counters.dropped++;
-    this.droppedCast?.next(message);
+    this.droppedCast?.emit(message);
   }
 
   private giveUp(item: Item): void {

@@ -1,7 +1,8 @@
 // The machine's engine in virtual time: codecs on both paths, errors$, status, the counters, and
 // the contract's clarified rows (zero delay, online$ changes, RECONNECT offline, ping cadence).
 import { expect } from 'chai';
-import { BehaviorSubject, config as rxjsConfig, map, mergeMap } from 'rxjs';
+import { BehaviorSubject, config as rxjsConfig, map, mergeMap, Subscription } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import {
   CallbackError,
   Command,
@@ -15,6 +16,10 @@ import {
   type Stats,
   type Status,
 } from '../lib/index.js';
+import { resolveOptions } from '../lib/config.js';
+import { Engine } from '../lib/engine.js';
+import { nodePlatform } from '../lib/platform-node.js';
+import { FakeServer } from '../lib/testing/index.js';
 import { framesOf, virtual } from './support/virtual.js';
 
 interface Tick {
@@ -429,5 +434,46 @@ describe('engine: the contract’s clarified rows, in virtual time', function ()
       [20, 'WAITING 3 1000'],
       [30, 'DISCONNECTED'],
     ]);
+  });
+});
+
+describe('engine: the loop', function () {
+  this.timeout(5000);
+
+  it('the engine is the loop’s own subscriber: scan’s subscriber is held in a field, not a finalizer array, and QUIT takes the loop down', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      const engine = new Engine(resolveOptions('ws://test/', { WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
+      const inside = engine as unknown as { upstream: Subscription | undefined; _finalizers: unknown };
+      expect(inside.upstream).to.be.instanceOf(Subscription);
+      expect(inside._finalizers).to.equal(null);
+      const states: string[] = [];
+      engine.state$.subscribe((s) => states.push(s.state));
+      scheduler.flush();
+      expect(states).to.deep.equal(['CONNECTING', 'CONNECTED']);
+      engine.command(Command.QUIT);
+      expect(engine.closed).to.equal(true);
+      expect(inside.upstream?.closed).to.equal(true);
+      expect(states).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED']);
+    });
+  });
+
+  it('a reducer bug (a throw inside the loop) ends the loop and is reported as RxJS reports it, not thrown into the caller', async () => {
+    const reported: unknown[] = [];
+    const previous = rxjsConfig.onUnhandledError;
+    rxjsConfig.onUnhandledError = (e) => reported.push(e);
+    const boom = new Error('bug');
+    try {
+      const scheduler = new TestScheduler(() => undefined);
+      const server = new FakeServer({ scheduler });
+      const engine = new Engine(resolveOptions('ws://test/', { WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
+      engine.error(boom);
+      expect(engine.closed).to.equal(true);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      rxjsConfig.onUnhandledError = previous;
+    }
+    expect(reported).to.deep.equal([boom]);
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { config as rxjsConfig, map, Subscriber, Subscription } from 'rxjs';
 import { Multicast } from '../lib/multicast.js';
 
 describe('Multicast', function () {
@@ -12,8 +13,8 @@ describe('Multicast', function () {
       a.unsubscribe();
     });
     m.observable.subscribe((v) => got.push(`b${v}`));
-    m.next(1);
-    m.next(2);
+    m.emit(1);
+    m.emit(2);
     expect(got).to.deep.equal(['a1', 'b1', 'b2']);
   });
 
@@ -21,17 +22,17 @@ describe('Multicast', function () {
     const m = new Multicast<number>();
     const got: string[] = [];
     const a = m.observable.subscribe((v) => got.push(`a${v}`));
-    m.next(1);
+    m.emit(1);
     const b = m.observable.subscribe((v) => got.push(`b${v}`));
     const c = m.observable.subscribe((v) => got.push(`c${v}`));
-    m.next(2);
+    m.emit(2);
     a.unsubscribe();
     c.unsubscribe();
-    m.next(3); // b alone again
+    m.emit(3); // b alone again
     b.unsubscribe();
-    m.next(4); // nobody
+    m.emit(4); // nobody
     m.observable.subscribe((v) => got.push(`d${v}`));
-    m.next(5);
+    m.emit(5);
     expect(got).to.deep.equal(['a1', 'a2', 'b2', 'c2', 'b3', 'd5']);
   });
 
@@ -46,21 +47,98 @@ describe('Multicast', function () {
 
   it('with replay, gives a new subscriber the latest value, and after completion that value then completion', () => {
     const m = new Multicast<number>(true);
-    m.next(1);
-    m.next(2);
+    m.emit(1);
+    m.emit(2);
     const got: unknown[] = [];
     m.observable.subscribe({ next: (v) => got.push(v), complete: () => got.push('done') });
-    m.complete();
+    m.end();
     m.observable.subscribe({ next: (v) => got.push(`late ${v}`), complete: () => got.push('late done') });
     expect(got).to.deep.equal([2, 'done', 'late 2', 'late done']);
   });
 
   it('without replay, a late subscriber gets only completion', () => {
     const m = new Multicast<number>();
-    m.next(1);
-    m.complete();
+    m.emit(1);
+    m.end();
     const got: unknown[] = [];
     m.observable.subscribe({ next: (v) => got.push(v), complete: () => got.push('done') });
     expect(got).to.deep.equal(['done']);
+  });
+
+  it('is its own read side: an Observable with no next, error or complete to push through', () => {
+    const m = new Multicast<number>();
+    expect(m.observable).to.equal(m);
+    for (const name of ['next', 'error', 'complete']) expect((m as unknown as Record<string, unknown>)[name], name).to.equal(undefined);
+  });
+
+  it('a callback subscription is one Subscription, neither a SafeSubscriber nor wrapped; it is the one returned', () => {
+    const m = new Multicast<number>();
+    const got: number[] = [];
+    const sub = m.observable.subscribe((v) => got.push(v));
+    expect(sub).to.be.instanceOf(Subscription);
+    expect(sub).not.to.be.instanceOf(Subscriber);
+    expect((m as unknown as { subscribers: unknown }).subscribers).to.equal(sub);
+    m.emit(1);
+    sub.unsubscribe();
+    expect(sub.closed).to.equal(true);
+    m.emit(2);
+    expect(got).to.deep.equal([1]);
+  });
+
+  it('calls a partial observer as a method of that observer, and ends it on completion', () => {
+    const m = new Multicast<number>();
+    const observer = {
+      seen: [] as unknown[],
+      next(v: number) {
+        this.seen.push(v);
+      },
+      complete() {
+        this.seen.push('done');
+      },
+    };
+    const sub = m.observable.subscribe(observer);
+    m.emit(1);
+    m.end();
+    expect(observer.seen).to.deep.equal([1, 'done']);
+    expect(sub.closed).to.equal(true);
+  });
+
+  it('a callback that throws is reported as RxJS reports it; the other subscribers and later values still arrive', async () => {
+    const m = new Multicast<number>();
+    const got: string[] = [];
+    const reported: unknown[] = [];
+    const previous = rxjsConfig.onUnhandledError;
+    rxjsConfig.onUnhandledError = (e) => reported.push(e);
+    const boom = new Error('boom');
+    try {
+      m.observable.subscribe((v) => {
+        if (v === 1) throw boom;
+        got.push(`a${v}`);
+      });
+      m.observable.subscribe({ next: (v) => got.push(`b${v}`) });
+      m.emit(1);
+      m.emit(2);
+      expect(reported).to.deep.equal([]); // not synchronously: on a clean stack
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      rxjsConfig.onUnhandledError = previous;
+    }
+    expect(got).to.deep.equal(['b1', 'a2', 'b2']);
+    expect(reported).to.deep.equal([boom]);
+  });
+
+  it('operators and the three-callback form subscribe the usual way', () => {
+    const m = new Multicast<number>();
+    const got: unknown[] = [];
+    m.observable.pipe(map((v) => v * 10)).subscribe((v) => got.push(v));
+    // eslint-disable-next-line @typescript-eslint/no-deprecated, rxjs-x/prefer-observer -- the form under test
+    m.observable.subscribe(
+      (v) => got.push(`cb${v}`),
+      undefined,
+      () => got.push('cb done'),
+    );
+    m.emit(1);
+    m.end();
+    expect(got).to.deep.equal([10, 'cb1', 'cb done']);
   });
 });
