@@ -46,7 +46,6 @@ export class Engine<In, Out> extends Subscription implements Observer<Step>, Att
   private readonly timers: Timers;
   /** scan's subscriber: the one teardown the loop ever adds (see `add`). */
   private upstream: Subscription | undefined;
-  private readonly online: Subscription | undefined;
   /** Made when first asked for: most machines never have an error to report. */
   private errorCast: Multicast<MachineError> | undefined;
   /** The attempt under way or connected; undefined while waiting or stopped. */
@@ -62,18 +61,20 @@ export class Engine<In, Out> extends Subscription implements Observer<Step>, Att
     super();
     this.latestUrl = typeof config.url === 'string' ? config.url : '';
     this.outbox = new Outbox(config, config.format === 'binary', this.counters);
-    this.timers = new Timers(config.scheduler, this);
+    this.timers = new Timers(this);
     const policy = new SafePolicy(config, this);
     // The stream is a trampoline, so an event raised while effects run is handled after them, in
     // order. The engine is the loop's subscriber itself (a Subscription with `next`, `error` and
     // `complete`, which RxJS takes as it is), so the loop costs no SafeSubscriber and observer
     // objects; it ends when the engine unsubscribes.
     this.events.pipe(scan(advance.bind(policy), SEED)).subscribe(this);
-    // online$ before START, so that its current value decides the first state.
-    this.online = config.online$?.subscribe({
+    // online$ before START, so that its current value decides the first state. Its subscription
+    // goes with the loop's (a finalizer: only machines with an online$ pay for one).
+    const online = config.online$?.subscribe({
       next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online as unknown) }), // untyped callers: any truthy value
       error: ignore,
     });
+    if (online !== undefined) this.add(online);
     this.events.next(START);
   }
 
@@ -309,7 +310,6 @@ export class Engine<In, Out> extends Subscription implements Observer<Step>, Att
     this.statusCast.end();
     this.inputCast.end();
     this.errorCast?.end();
-    this.online?.unsubscribe();
     this.unsubscribe();
   }
 }

@@ -3,6 +3,9 @@ import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 /** How late a clock may run before a deadline is looked at once more (see `Watch.check`). */
 const LATE_MS = 20;
 
+/** `Watch.index` of a watch its owner unsubscribed. */
+const CANCELLED = -2;
+
 /** What the watch reports: time for a ping, or a ping that went unanswered. */
 export type KeepAliveSignal = 'PING_DUE' | 'PONG_TIMEOUT';
 
@@ -29,10 +32,8 @@ export interface KeepAlive {
 class Watch implements KeepAlive {
   /** When it is next due, on the scheduler's clock. */
   due: number;
-  /** Its place in the clock's heap; -1 when not in it. */
+  /** Its place in the clock's heap; -1 when not in it, CANCELLED once its owner unsubscribed. */
   index = -1;
-  /** Unsubscribed by its owner: nothing more is reported, even what was already due. */
-  cancelled = false;
   /** The deadline passed on a late clock and was given one more turn. */
   private lookedAgain = false;
   /** `seen` when the unanswered ping went out; undefined when none is outstanding (not NaN: a heap number). */
@@ -53,9 +54,10 @@ class Watch implements KeepAlive {
     return this.index < 0;
   }
 
+  /** Nothing more is reported, not even what was already due. */
   unsubscribe(): void {
-    this.cancelled = true;
     this.clock.remove(this);
+    this.index = CANCELLED;
   }
 
   answered(): void {
@@ -170,7 +172,7 @@ class Clock {
     if (pending === undefined) return;
     for (let i = 0; i < pending.length; i += 2) {
       const watch = pending[i] as Watch;
-      if (!watch.cancelled) watch.signal(pending[i + 1] as KeepAliveSignal);
+      if (watch.index !== CANCELLED) watch.signal(pending[i + 1] as KeepAliveSignal);
     }
   }
 

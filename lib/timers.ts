@@ -5,8 +5,9 @@ import type { Event, TimerName } from './reducer.js';
 /** The event each one-shot timer raises when it fires. */
 const FIRES = { connect: 'CONNECT_TIMEOUT', retry: 'RETRY', uptime: 'STABLE' } as const;
 
-/** Where timer events go: the machine's loop. */
+/** The machine: its scheduler, and its loop, where timer events go. */
 export interface TimerHost {
+  readonly scheduler: SchedulerLike;
   event(event: Event): void;
 }
 
@@ -20,20 +21,17 @@ export class Timers {
   private uptime: Subscription | undefined;
   private keepalive: KeepAlive | undefined;
 
-  constructor(
-    private readonly scheduler: SchedulerLike,
-    private readonly host: TimerHost,
-  ) {}
+  constructor(private readonly host: TimerHost) {}
 
   start(name: keyof typeof FIRES, id: number, ms: number): void {
     this[name]?.unsubscribe();
-    this[name] = this.scheduler.schedule(fire, ms, { timers: this, name, event: { type: FIRES[name], id } });
+    this[name] = this.host.scheduler.schedule(fire, ms, { timers: this, name, event: { type: FIRES[name], id } });
   }
 
   /** Watches a connection's frames: PING_DUE after silence, PONG_TIMEOUT after an unanswered ping. */
   keepAlive(watched: Watched, pingInterval: number, pongTimeout: number): void {
     this.keepalive?.unsubscribe();
-    this.keepalive = keepAlive(watched, pingInterval, pongTimeout, this.scheduler);
+    this.keepalive = keepAlive(watched, pingInterval, pongTimeout, this.host.scheduler);
   }
 
   /** A pong answered the ping: the keep-alive counts the next silence from it. */

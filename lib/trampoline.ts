@@ -1,5 +1,8 @@
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
 
+const IDLE: unique symbol = Symbol('idle');
+const NONE_YET: unique symbol = Symbol('none yet');
+
 /**
  * The machine's event stream: an Observable with one subscriber (the loop) that never delivers
  * re-entrantly. An event raised while another is being handled (a socket failing inside the effect
@@ -9,8 +12,8 @@ import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
  */
 export class Trampoline<T> extends Observable<T> {
   private subscriber: Subscriber<T> | undefined;
-  private busy = false;
-  private waiting: T[] | undefined;
+  /** IDLE between events; while one is handled, the events raised meanwhile (NONE_YET until the first). */
+  private waiting: T[] | typeof IDLE | typeof NONE_YET = IDLE;
 
   // Observable calls `_subscribe` for each subscription, as for RxJS's own Subject.
   protected _subscribe(subscriber: Subscriber<T>): TeardownLogic {
@@ -20,19 +23,23 @@ export class Trampoline<T> extends Observable<T> {
   }
 
   next(value: T): void {
-    if (this.busy) {
-      (this.waiting ??= []).push(value);
+    const waiting = this.waiting;
+    if (waiting !== IDLE) {
+      if (waiting === NONE_YET) this.waiting = [value];
+      else waiting.push(value);
       return;
     }
-    this.busy = true;
+    this.waiting = NONE_YET;
     try {
       this.deliver(value);
-      const waiting = this.waiting;
-      // Read the length each time: handling one event may queue more.
-      for (let i = 0; waiting !== undefined && i < waiting.length; i++) this.deliver(waiting[i] as T);
+      // Read the queue and its length each time: handling one event may queue more.
+      for (let i = 0; ; i++) {
+        const queued = this.waiting as T[] | symbol;
+        if (typeof queued === 'symbol' || i >= queued.length) break;
+        this.deliver(queued[i] as T);
+      }
     } finally {
-      this.waiting = undefined;
-      this.busy = false;
+      this.waiting = IDLE;
     }
   }
 

@@ -69,8 +69,7 @@ const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) =
 
 class WsTransport implements Transport {
   socket: Tagged<Socket> | undefined;
-  private isOpen = false;
-  private done = false;
+  private phase: 'opening' | 'open' | 'done' = 'opening';
 
   constructor(
     private readonly ws: Tagged<WebSocket>,
@@ -86,7 +85,7 @@ class WsTransport implements Transport {
   }
 
   opened(): void {
-    this.isOpen = true;
+    this.phase = 'open';
     const ws = this.ws;
     ws.off('unexpected-response', onUnexpectedResponse);
     ws.on('pong', onPong);
@@ -104,12 +103,14 @@ class WsTransport implements Transport {
 
   closed(code: number, reason: string): void {
     this.finish(
-      this.isOpen ? closedError(code, reason) : connectError(this.url, `closed before it opened (code ${code})`, { code, reason }),
+      this.phase === 'open'
+        ? closedError(code, reason)
+        : connectError(this.url, `closed before it opened (code ${code})`, { code, reason }),
     );
   }
 
   errored(error: Error & { code?: string }): void {
-    if (!this.isOpen) {
+    if (this.phase !== 'open') {
       this.finish(connectError(this.url, error.message, { cause: error, code: 1006 }));
     } else if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.finish(tooLargeError(this.config.maxMessageSize, error));
@@ -159,8 +160,8 @@ class WsTransport implements Transport {
   }
 
   close(code?: number): void {
-    if (!this.done) {
-      this.done = true;
+    if (this.phase !== 'done') {
+      this.phase = 'done';
       this.detach();
     }
     const ws = this.ws;
@@ -169,8 +170,8 @@ class WsTransport implements Transport {
   }
 
   private finish(error: MachineError): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.phase === 'done') return;
+    this.phase = 'done';
     this.detach();
     if (this.ws.readyState !== CLOSED) this.ws.terminate();
     this.sink.fail(error);

@@ -10,7 +10,7 @@ describe('Timers', function () {
     const scheduler = new TestScheduler(() => undefined);
     const got: [number, Event][] = [];
     const event = (e: Event): void => void got.push([scheduler.now(), e]);
-    scheduler.run(() => body(new Timers(scheduler, { event }), scheduler, event));
+    scheduler.run(() => body(new Timers({ scheduler, event }), scheduler, event));
     return got;
   }
 
