@@ -7,7 +7,7 @@ import { toMessage } from './message.js';
 import { Multicast } from './multicast.js';
 import { Outbox, type Parcel } from './outbox.js';
 import type { Platform } from './platform.js';
-import { SafePolicy } from './policy.js';
+import { keepAliveOn, retryDelayOf, shouldReconnectOn, type PolicyHost } from './policy.js';
 import { SEED, transition, type Effect, type Event, type LoopCommand, type Policy, type Step } from './reducer.js';
 import type { RequestHost } from './request.js';
 import { Counters } from './stats.js';
@@ -21,7 +21,7 @@ const QUIT: Event = { type: 'COMMAND', command: Command.QUIT };
 function ignore(): void {
   // A broken online$ leaves the machine as it was, not dead.
 }
-/** The fold: the next step from the previous one, under the machine's policy (bound as `this`: no closure per machine). */
+/** The fold: the next step from the previous one, under the machine's policy (the engine, bound as `this`). */
 function advance(this: Policy, step: Step, event: Event): Step {
   return transition(step[0], event, this);
 }
@@ -32,7 +32,10 @@ function advance(this: Policy, step: Step, event: Event): Step {
  * handler per effect, named after it. Messages bypass the reducer both ways: socket → `input$`
  * through `receive`, `output` → socket through the outbox.
  */
-export class Engine<In, Out> extends Subscription implements Observer<Step>, AttemptHost, ChannelHost<In, Out>, RequestHost<In> {
+export class Engine<In, Out>
+  extends Subscription
+  implements Observer<Step>, Policy, PolicyHost, AttemptHost, ChannelHost<In, Out>, RequestHost<In>
+{
   readonly statusCast = new Multicast<Status>(true);
   readonly inputCast = new Multicast<In>();
   readonly counters = new Counters();
@@ -62,12 +65,11 @@ export class Engine<In, Out> extends Subscription implements Observer<Step>, Att
     this.latestUrl = typeof config.url === 'string' ? config.url : '';
     this.outbox = new Outbox(config, config.format === 'binary', this.counters);
     this.timers = new Timers(this);
-    const policy = new SafePolicy(config, this);
     // The stream is a trampoline, so an event raised while effects run is handled after them, in
     // order. The engine is the loop's subscriber itself (a Subscription with `next`, `error` and
     // `complete`, which RxJS takes as it is), so the loop costs no SafeSubscriber and observer
     // objects; it ends when the engine unsubscribes.
-    this.events.pipe(scan(advance.bind(policy), SEED)).subscribe(this);
+    this.events.pipe(scan(advance.bind(this), SEED)).subscribe(this);
     // online$ before START, so that its current value decides the first state. Its subscription
     // goes with the loop's (a finalizer: only machines with an online$ pay for one).
     const online = config.online$?.subscribe({
@@ -76,6 +78,37 @@ export class Engine<In, Out> extends Subscription implements Observer<Step>, Att
     });
     if (online !== undefined) this.add(online);
     this.events.next(START);
+  }
+
+  // Policy: what the reducer reads, from the config, user callbacks made total (policy.ts). Read
+  // when the reducer asks (once per transition at most), not copied.
+
+  get connectTimeout(): number {
+    return this.config.connectTimeout;
+  }
+
+  get minUptime(): number {
+    return this.config.minUptime;
+  }
+
+  get keepAlive(): boolean {
+    return keepAliveOn(this.config);
+  }
+
+  get handshake(): boolean {
+    return this.config.handshake !== undefined;
+  }
+
+  get maxAttempts(): number {
+    return this.config.maxAttempts;
+  }
+
+  retryDelay(attempt: number): number {
+    return retryDelayOf(this, attempt);
+  }
+
+  shouldReconnect(error: Error): boolean {
+    return shouldReconnectOn(this, error);
   }
 
   /** The loop's steps: runs each one's effects, in order. */
@@ -231,7 +264,7 @@ export class Engine<In, Out> extends Subscription implements Observer<Step>, Att
         this.timers.start(effect.name, effect.id, effect.ms);
         break;
       case 'keepalive':
-        this.keepalive(effect.id);
+        this.keepAliveFor(effect.id);
         break;
       case 'cancel':
         this.timers.cancel(effect.name);
@@ -297,7 +330,7 @@ export class Engine<In, Out> extends Subscription implements Observer<Step>, Att
     this.pingAt = this.heartbeatAt = undefined;
   }
 
-  private keepalive(id: number): void {
+  private keepAliveFor(id: number): void {
     const attempt = this.ifCurrent(id);
     if (attempt !== undefined) this.timers.keepAlive(attempt, this.config.pingInterval, this.config.pongTimeout);
   }

@@ -3,16 +3,31 @@ import { backoff } from '../lib/backoff.js';
 import { resolveOptions } from '../lib/config.js';
 import type { MachineOptions } from '../lib/options.js';
 import WebSocket from 'ws';
-import { SafePolicy } from '../lib/policy.js';
+import { keepAliveOn, retryDelayOf, shouldReconnectOn } from '../lib/policy.js';
 import { nodePlatform } from '../lib/platform-node.js';
 
-function policy(options: MachineOptions): { policy: SafePolicy; reports: [string, unknown][] } {
-  const reports: [string, unknown][] = [];
-  const config = resolveOptions('ws://127.0.0.1:1/', options, nodePlatform);
-  return { policy: new SafePolicy(config, { report: (option, cause) => reports.push([option, cause]) }), reports };
+interface Asked {
+  retryDelay(attempt: number): number;
+  shouldReconnect(error: Error): boolean;
+  keepAlive: boolean;
 }
 
-describe('SafePolicy: user callbacks made total', function () {
+/** The policy functions over a host that records its reports, as the engine is their host. */
+function policy(options: MachineOptions): { policy: Asked; reports: [string, unknown][] } {
+  const reports: [string, unknown][] = [];
+  const config = resolveOptions('ws://127.0.0.1:1/', options, nodePlatform);
+  const host = { config, report: (option: string, cause: unknown) => void reports.push([option, cause]) };
+  return {
+    policy: {
+      retryDelay: (attempt) => retryDelayOf(host, attempt),
+      shouldReconnect: (error) => shouldReconnectOn(host, error),
+      keepAlive: keepAliveOn(config),
+    },
+    reports,
+  };
+}
+
+describe('policy: user callbacks made total', function () {
   this.timeout(2000);
 
   it('a fixed retryDelay, the default backoff, and a function are asked as given', () => {
