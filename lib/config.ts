@@ -331,7 +331,12 @@ class SparseConfig {
   constructor(resolved: Config) {
     const own = this as unknown as Record<string, unknown>;
     const defaults = DEFAULTS as Partial<Record<string, unknown>>;
-    for (const [key, value] of Object.entries(resolved)) if (!(key in defaults) || value !== defaults[key]) own[key] = value;
+    const all = resolved as unknown as Record<string, unknown>;
+    // for…in over a plain literal: its own keys, and no array of entries to make for every machine.
+    for (const key in all) {
+      const value = all[key];
+      if (!(key in defaults) || value !== defaults[key]) own[key] = value;
+    }
   }
 }
 Object.setPrototypeOf(SparseConfig.prototype, DEFAULTS);

@@ -101,8 +101,8 @@ export class Multicast<T> extends Observable<T> {
   }
 
   /**
-   * A callback or a partial observer gets a Sink; a Subscription (an operator's Subscriber) and the deprecated
-   * three-callback form go the usual way, through `_subscribe`.
+   * A callback or a partial observer gets a Sink; a Subscription (an operator's Subscriber) and
+   * the deprecated three-callback form go the usual way, through `_subscribe`.
    */
   override subscribe(
     observerOrNext?: Callback<T> | null,
