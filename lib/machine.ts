@@ -44,7 +44,7 @@ const COMMANDS: ReadonlySet<unknown> = new Set(Object.values(Command));
 export class MachineCore<In = Message, Out = Sendable> {
   private readonly engine: Engine<In, Out>;
   private channels: Channels<In, Out> | undefined;
-  // Made when first asked for: a machine that only listens (most of ten thousand) has neither.
+  // Made when first asked for: a machine that only listens never needs either.
   private outputObserver: OutputObserver<In, Out> | undefined;
   private commandObserver: CommandObserver<In, Out> | undefined;
 
