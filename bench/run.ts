@@ -1022,6 +1022,7 @@ function keptBlock(file: string, name: string): string[] {
 function report(started: Date, seconds: number, measured: string, previous: string, chartDir: string | undefined): string {
   const stream16k = keptBlock(previous, 'notes:stream16k');
   const scaleNotes = keptBlock(previous, 'notes:scale');
+  const memoryNotes = keptBlock(previous, 'notes:memory');
   const before = keptBlock(previous, 'census:before');
   const lines = [
     `# ws-machine benchmark results${quick ? ' (QUICK MODE: smaller counts, fewer repetitions; not the reference numbers)' : ''}`,
@@ -1046,6 +1047,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     ...flowTable(),
   ];
   if (stream16k.length) lines.push('', '## The 16 KiB stream row', '', ...stream16k);
+  if (memoryNotes.length) lines.push('', '## The memory rows', '', ...memoryNotes);
   if (scaleNotes.length) lines.push('', '## The idle CPU row', '', ...scaleNotes);
   if (censusResults.length || before.length) {
     lines.push('', '## Heap census: what one idle connection leaves on the heap', '');
