@@ -12,6 +12,9 @@ const OFF: unique symbol = Symbol('off');
 
 type Callback<T> = ((value: T) => void) | Partial<Observer<T>>;
 
+/** The callback of a Sink that is closed. */
+const RELEASED: Partial<Observer<unknown>> = Object.freeze({});
+
 /** What a Multicast delivers to: an operator's Subscriber, or a Sink. */
 type Listener<T> = Observer<T> & { readonly closed: boolean };
 
@@ -23,8 +26,15 @@ type Listener<T> = Observer<T> & { readonly closed: boolean };
  * is closed.
  */
 class Sink<T> extends Subscription implements Observer<T> {
-  constructor(private readonly callback: Callback<T>) {
+  constructor(private callback: Callback<T>) {
     super();
+  }
+
+  override unsubscribe(): void {
+    super.unsubscribe();
+    // Let go of the callback and what it holds, as RxJS does: the Multicast drops a closed Sink only
+    // at its next delivery or prune, and a caller may keep the subscription long after.
+    this.callback = RELEASED;
   }
 
   next(value: T): void {

@@ -81,6 +81,10 @@ describe('Multicast', function () {
     m.emit(1);
     sub.unsubscribe();
     expect(sub.closed).to.equal(true);
+    // The callback (and what it holds) is let go at once, though the Multicast drops the Sink later.
+    const held = (sub as unknown as { callback: unknown }).callback;
+    expect(typeof held).to.equal('object');
+    expect(Object.keys(held as object)).to.deep.equal([]);
     m.emit(2);
     expect(got).to.deep.equal([1]);
   });
