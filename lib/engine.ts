@@ -30,7 +30,7 @@ function advance(this: Policy, step: Step, event: Event): Step {
  * The running machine behind the public `Machine`: one `scan` of the pure reducer over one stream
  * of events (commands, socket, timers, `online$`), and the dispatcher that runs its effects, one
  * handler per effect, named after it. Messages bypass the reducer both ways: socket → `input$`
- * through `receive`, `output` → socket through the outbox.
+ * through `message`, `output` → socket through the outbox.
  */
 export class Engine<In, Out>
   extends Subscription

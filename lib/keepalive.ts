@@ -23,7 +23,7 @@ export interface KeepAlive {
 }
 
 /**
- * One connection's keep-alive. It reads `activity.seen` (the time of the latest frame) when it is
+ * One connection's keep-alive. It reads `watched.seen` (the time of the latest frame) when it is
  * due, never per message: when it comes due early because frames kept arriving, it is due again
  * for exactly the time left, so both deadlines hold to the millisecond: PING_DUE after `interval`
  * ms of silence, every time, and PONG_TIMEOUT when nothing arrived within `timeout` ms of that

@@ -459,7 +459,7 @@ describe('engine: the loop', function () {
     });
   });
 
-  it('a reducer bug (a throw inside the loop) ends the loop and is reported as RxJS reports it, not thrown into the caller', async () => {
+  it('the loop’s error (what scan passes on when the reducer throws) ends the loop and is reported as RxJS reports it, not thrown into the caller', async () => {
     const reported: unknown[] = [];
     const previous = rxjsConfig.onUnhandledError;
     rxjsConfig.onUnhandledError = (e) => reported.push(e);
