@@ -89,7 +89,17 @@ interface NumberRule {
   readonly orFunction?: boolean;
 }
 
-function number(name: string, value: unknown, fallback: number, rule: NumberRule = {}): number {
+// The rules and lists the checks use, made once rather than per machine.
+const ANY: NumberRule = {};
+const AT_LEAST_1: NumberRule = { min: 1 };
+const QUEUE_LENGTH: NumberRule = { integer: true, infinite: true, max: MAX_QUEUE };
+const COUNT_OR_INFINITY: NumberRule = { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER };
+const SIZE_OR_INFINITY: NumberRule = { integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER };
+const DELAY_OR_FUNCTION: NumberRule = { orFunction: true };
+const FORMATS: readonly Format[] = ['binary', 'text'];
+const OVERFLOWS: readonly Config['overflow'][] = ['drop-oldest', 'drop-newest'];
+
+function number(name: string, value: unknown, fallback: number, rule: NumberRule = ANY): number {
   const { min = 0, max = MAX_TIMER_MS, integer = false, infinite = false, orFunction = false } = rule;
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value)) {
@@ -154,8 +164,9 @@ function distance(a: string, b: string): number {
 
 /** Refuses a key no option has, naming the nearest known one when it is close. */
 function checkKeys(options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
+  // for…in, not Object.keys: no array of keys for every machine made.
+  for (const key in options) {
+    if (!Object.prototype.hasOwnProperty.call(options, key) || known.includes(key)) continue;
     let best: string | undefined;
     let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
     for (const candidate of known) {
@@ -200,14 +211,14 @@ function codecOf(value: unknown): Codec<unknown, unknown> | undefined {
   if (!isCodec(value)) {
     throw new TypeError(`codec must be an object with encode and decode functions (such as json()), got ${describeValue(value)}`);
   }
-  oneOf('codec.format', value.format, ['binary', 'text'], 'binary');
+  oneOf('codec.format', value.format, FORMATS, 'binary');
   return value;
 }
 
 function retryDelayOf(value: unknown): number | ((attempt: number) => number) {
   if (typeof value === 'function') return value as (attempt: number) => number;
   if (value === undefined) return backoff;
-  return number('retryDelay', value, 0, { orFunction: true });
+  return number('retryDelay', value, 0, DELAY_OR_FUNCTION);
 }
 
 /**
@@ -252,44 +263,35 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
   }
 
   const codec = codecOf(o.codec);
-  const resolved: Config = {
-    url: target,
-    codec,
-    headers: o.headers,
-    protocols: protocolList(o.protocols),
-    format: oneOf('format', o.format, ['binary', 'text'], codec?.format ?? 'binary'),
-    connectTimeout: number('connectTimeout', o.connectTimeout, 5000, { min: 1 }),
-    retryDelay: retryDelayOf(o.retryDelay),
-    minUptime: number('minUptime', o.minUptime, 5000),
-    pingInterval: number('pingInterval', o.pingInterval, 30_000),
-    pongTimeout: number('pongTimeout', o.pongTimeout, 10_000, { min: 1 }),
-    heartbeat,
-    maxQueue: number('maxQueue', o.maxQueue, 1000, { integer: true, infinite: true, max: MAX_QUEUE }),
-    WebSocket,
-    native: o.WebSocket === undefined && platform.native,
-    scheduler,
-    maxAttempts: number('maxAttempts', o.maxAttempts, Infinity, { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER }),
-    shouldReconnect: fn('shouldReconnect', o.shouldReconnect),
-    handshake: fn('handshake', o.handshake),
-    overflow: oneOf('overflow', o.overflow, ['drop-oldest', 'drop-newest'], 'drop-oldest'),
-    online$: o.online$ ?? platform.online$?.(),
-    maxMessageSize: number('maxMessageSize', o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, {
-      min: 1,
-      integer: true,
-      infinite: true,
-      max: Number.MAX_SAFE_INTEGER,
-    }),
-    highWaterMark: number('highWaterMark', o.highWaterMark, DEFAULT_HIGH_WATER_MARK, {
-      integer: true,
-      infinite: true,
-      max: Number.MAX_SAFE_INTEGER,
-    }),
-    tls: o.tls,
-    followRedirects: flag('followRedirects', o.followRedirects, false),
-    agent: o.agent,
-    compress: flag('compress', o.compress, true),
-  };
-  return new SparseConfig(resolved) as unknown as Config;
+  // Straight into the sparse config, in one pass: no full object of every setting to throw away.
+  const c = new SparseConfig();
+  put(c, 'url', target);
+  put(c, 'codec', codec);
+  put(c, 'headers', o.headers);
+  put(c, 'protocols', protocolList(o.protocols));
+  put(c, 'format', oneOf('format', o.format, FORMATS, codec?.format ?? 'binary'));
+  put(c, 'connectTimeout', number('connectTimeout', o.connectTimeout, 5000, AT_LEAST_1));
+  put(c, 'retryDelay', retryDelayOf(o.retryDelay));
+  put(c, 'minUptime', number('minUptime', o.minUptime, 5000));
+  put(c, 'pingInterval', number('pingInterval', o.pingInterval, 30_000));
+  put(c, 'pongTimeout', number('pongTimeout', o.pongTimeout, 10_000, AT_LEAST_1));
+  put(c, 'heartbeat', heartbeat);
+  put(c, 'maxQueue', number('maxQueue', o.maxQueue, 1000, QUEUE_LENGTH));
+  put(c, 'WebSocket', WebSocket);
+  put(c, 'native', o.WebSocket === undefined && platform.native);
+  put(c, 'scheduler', scheduler);
+  put(c, 'maxAttempts', number('maxAttempts', o.maxAttempts, Infinity, COUNT_OR_INFINITY));
+  put(c, 'shouldReconnect', fn('shouldReconnect', o.shouldReconnect));
+  put(c, 'handshake', fn('handshake', o.handshake));
+  put(c, 'overflow', oneOf('overflow', o.overflow, OVERFLOWS, 'drop-oldest'));
+  put(c, 'online$', o.online$ ?? platform.online$?.());
+  put(c, 'maxMessageSize', number('maxMessageSize', o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, COUNT_OR_INFINITY));
+  put(c, 'highWaterMark', number('highWaterMark', o.highWaterMark, DEFAULT_HIGH_WATER_MARK, SIZE_OR_INFINITY));
+  put(c, 'tls', o.tls);
+  put(c, 'followRedirects', flag('followRedirects', o.followRedirects, false));
+  put(c, 'agent', o.agent);
+  put(c, 'compress', flag('compress', o.compress, true));
+  return c as unknown as Config;
 }
 
 /**
@@ -327,16 +329,10 @@ const DEFAULTS: Omit<Config, 'url' | 'WebSocket' | 'native'> = {
  * them inside the object rather than in a separate property array.
  */
 // eslint-disable-next-line @typescript-eslint/no-extraneous-class -- a class only for how V8 lays out its instances
-class SparseConfig {
-  constructor(resolved: Config) {
-    const own = this as unknown as Record<string, unknown>;
-    const defaults = DEFAULTS as Partial<Record<string, unknown>>;
-    const all = resolved as unknown as Record<string, unknown>;
-    // for…in over a plain literal: its own keys, and no array of entries to make for every machine.
-    for (const key in all) {
-      const value = all[key];
-      if (!(key in defaults) || value !== defaults[key]) own[key] = value;
-    }
-  }
-}
+class SparseConfig {}
 Object.setPrototypeOf(SparseConfig.prototype, DEFAULTS);
+
+/** Gives `config` its own `key` unless `value` is the default, which its prototype already holds. */
+function put<K extends keyof Config>(config: SparseConfig, key: K, value: Config[K]): void {
+  if (value !== (DEFAULTS as Partial<Config>)[key]) (config as Record<string, unknown>)[key] = value;
+}

@@ -186,12 +186,12 @@ function connectNow(ctx: Context, before: readonly Effect[], policy: Policy): St
   const id = ctx.id + 1;
   return [
     { ...ctx, state: State.CONNECTING, id, stable: false, protocol: '' },
-    [
-      ...before,
+    // concat, not spread: one array, and no iterator over `before` (this runs for every attempt).
+    before.concat(
       { type: 'status', status: { state: State.CONNECTING, attempt: ctx.attempt } },
       { type: 'timer', name: 'connect', id, ms: policy.connectTimeout },
       { type: 'connect', id },
-    ],
+    ),
   ];
 }
 

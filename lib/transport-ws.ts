@@ -58,13 +58,20 @@ function onData(this: Socket): void {
 // The socket's listeners until it opens. ws keeps them in a dictionary-mode object, whose table
 // doubles past five entries (192 bytes a connection): 'unexpected-response' goes when the socket
 // opens, before 'pong' comes, so there are never more than five.
+// Flat pairs of event and listener.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each listener has its own event's signature
-const LISTENERS: readonly (readonly [string, (this: WebSocket, ...args: any[]) => void])[] = [
-  ['open', onOpen],
-  ['message', onMessage],
-  ['close', onClose],
-  ['error', onError],
-  ['unexpected-response', onUnexpectedResponse],
+type Listener = (this: WebSocket, ...args: any[]) => void;
+const LISTENERS: readonly (string | Listener)[] = [
+  'open',
+  onOpen,
+  'message',
+  onMessage,
+  'close',
+  onClose,
+  'error',
+  onError,
+  'unexpected-response',
+  onUnexpectedResponse,
 ];
 
 class WsTransport implements Transport {
@@ -80,7 +87,9 @@ class WsTransport implements Transport {
     private readonly headers: Readonly<Record<string, string>> | undefined,
   ) {
     ws[kTransport] = this;
-    for (const [event, listener] of LISTENERS) ws.on(event, listener);
+    // Indexed, with no destructuring: an iterator and a result per listener would be garbage that
+    // every connection makes while it opens.
+    for (let i = 0; i < LISTENERS.length; i += 2) ws.on(LISTENERS[i] as string, LISTENERS[i + 1] as Listener);
     if (config.followRedirects) ws.on('redirect', onRedirect);
   }
 
@@ -179,7 +188,7 @@ class WsTransport implements Transport {
 
   private detach(): void {
     const ws = this.ws;
-    for (const [event, listener] of LISTENERS) ws.off(event, listener);
+    for (let i = 0; i < LISTENERS.length; i += 2) ws.off(LISTENERS[i] as string, LISTENERS[i + 1] as Listener);
     ws.off('pong', onPong);
     ws.off('redirect', onRedirect);
     this.socket?.off('data', onData);

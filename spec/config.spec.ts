@@ -133,6 +133,12 @@ describe('options: the URL', function () {
     expect(normalizeUrl('http://127.0.0.1:8080/a')).to.equal('ws://127.0.0.1:8080/a');
     expect(normalizeUrl('https://example.test/')).to.equal('wss://example.test/');
     expect(normalizeUrl(new URL('ws://example.test/x'))).to.equal('ws://example.test/x');
+    expect(normalizeUrl('WSS://Example.test/a')).to.equal('WSS://Example.test/a');
+  });
+
+  it('a ws: URL that looks right but does not parse is still refused (the quick check parses it too)', () => {
+    expect(() => normalizeUrl('ws://exa mple.test/')).to.throw(SyntaxError, /^url "ws:\/\/exa mple.test\/" is not a valid URL/);
+    expect(() => normalizeUrl('ws://example.test:99999/')).to.throw(SyntaxError, /is not a valid URL/);
   });
 
   it('rejects an unparseable URL, another scheme or a fragment, naming the URL (redacted)', () => {
@@ -170,6 +176,16 @@ describe('options: unknown keys and the words a user reads', function () {
     expect(() => resolveOptions(URL_OK, { colour: 'red' }, node))
       .to.throw(TypeError)
       .that.satisfies((e: Error) => e.message.endsWith('unknown option "colour"'));
+  });
+
+  it('only its own keys are options: inherited ones are not checked, as Object.keys would not list them', () => {
+    const options = Object.create({ colour: 'red' }) as Record<string, unknown>;
+    options.pingInterval = 5;
+    expect(resolveOptions(URL_OK, options, node).pingInterval).to.equal(5);
+    expect(() => resolveOptions(URL_OK, Object.assign(Object.create(null) as object, { colour: 'red' }), node)).to.throw(
+      TypeError,
+      /unknown option "colour"/,
+    );
   });
 
   it('a missing URL says what it got', () => {
