@@ -7,11 +7,13 @@
 //
 // Options: --only=<scenarios> (see SCENARIOS)   --libs=ws-machine,rxjs   --reps=N   --build (force
 //          `npm run build`)   --prof=<lib> (node --cpu-prof for that library's client process,
-//          profiles in bench/.out/prof)   --heap-prof=<lib>   --out=<file>
+//          profiles in bench/.out/prof)   --heap-prof=<lib>   --trace-gc=<lib> (V8's --trace-gc for
+//          that library's client processes, to stdout)   --out=<file>
 //          --no-pin (do not pin the server and the clients to separate cores)   --no-gc (no full GC
 //          in the client before each stream run)   --no-bracket (raw ws once per repetition, not
 //          between every two libraries)   --no-warm-connection (no untimed burst before a stream)
 //          --stream16k-count=N   --stream16k-reps=N   --json=<file> (every value and stream run, raw)
+//          --memory-window=N (connections opening at once in the memory rows; 1000 by default)
 //
 // Processes: one ws server child, one long-lived client child per library (throughput, echo,
 // reconnect), and a fresh child per library and repetition for memory, scale and flow control.
@@ -52,6 +54,7 @@ const { values: argv } = parseArgs({
     build: { type: 'boolean', default: false },
     prof: { type: 'string' },
     'heap-prof': { type: 'string' },
+    'trace-gc': { type: 'string' },
     out: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     'stream16k-count': { type: 'string' },
@@ -60,6 +63,7 @@ const { values: argv } = parseArgs({
     'no-gc': { type: 'boolean', default: false },
     'no-bracket': { type: 'boolean', default: false },
     'no-warm-connection': { type: 'boolean', default: false },
+    'memory-window': { type: 'string' },
   },
 });
 
@@ -138,8 +142,14 @@ const filtered = [
   argv['no-gc'],
   argv['no-bracket'],
   argv['no-warm-connection'],
+  argv['memory-window'],
 ].some(Boolean);
 const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel accept queue is 4096)
+// The memory rows depend on when V8's young-generation collections fall within a burst of opens
+// (bench/RESULTS.md, "The memory rows"); a smaller window shows how much.
+const memoryWindow = argv['memory-window'] ? Number(argv['memory-window']) : WINDOW;
+if (!(memoryWindow >= 1 && Number.isInteger(memoryWindow)))
+  throw new Error(`--memory-window: a whole number from 1, got ${argv['memory-window']}`);
 
 // --- results --------------------------------------------------------------------------------
 
@@ -212,6 +222,8 @@ function profArgs(lib: Lib, name: string): string[] {
   const a: string[] = [];
   if (argv.prof === lib) a.push('--cpu-prof', '--cpu-prof-dir', `${dir}/${name}-${lib}`);
   if (argv['heap-prof'] === lib) a.push('--heap-prof', '--heap-prof-interval', '4096', '--heap-prof-dir', `${dir}/${name}-${lib}`);
+  // V8's one line per collection (time, kind, heap before → after), on this process's stdout.
+  if (argv['trace-gc'] === lib) a.push('--trace-gc');
   if (a.length) mkdirSync(`${dir}/${name}-${lib}`, { recursive: true });
   return a;
 }
@@ -553,13 +565,14 @@ async function fleet(
   settleMs = quick ? 500 : 1000,
   v8Flags: string[] = [],
   options?: Record<string, unknown>,
+  window = WINDOW,
 ): Promise<FleetResult> {
   const f = pin(spawn('fleet', [], `${name}:${lib}`, ['--expose-gc', ...v8Flags, ...profArgs(lib, name)]), CLIENT_CPU);
   try {
     const { pings } = await server.call<{ pings: number }>('stats');
     const res = await f.call<Omit<FleetResult, 'pings'>>(
       'run',
-      { lib, url: `${base}/idle`, n, window: WINDOW, settleMs, idleMs, options },
+      { lib, url: `${base}/idle`, n, window, settleMs, idleMs, options },
       120_000 + idleMs + settleMs,
     );
     const after = await server.call<{ pings: number }>('stats');
@@ -572,7 +585,8 @@ async function fleet(
 
 async function memory(n: number): Promise<void> {
   const common = { unit: 'KiB/conn', better: 'lower' as const, fmt: fixed(1), libs };
-  const title = `idle memory per connection (growth from ${(n / 2).toLocaleString('en')} to ${n.toLocaleString('en')} connections), fresh process per library and repetition`;
+  const opening = memoryWindow === WINDOW ? '' : `, ${memoryWindow.toLocaleString('en')} opening at once`;
+  const title = `idle memory per connection (growth from ${(n / 2).toLocaleString('en')} to ${n.toLocaleString('en')} connections${opening}), fresh process per library and repetition`;
   const rss = metric({
     key: 'rss',
     title: `${title}: RSS`,
@@ -588,7 +602,7 @@ async function memory(n: number): Promise<void> {
     target: { op: '<=', value: 1.5 },
   });
   await rounds(title, libs, quick ? 0 : 1, cfg.memoryReps, [rss, heap], async (lib, r) => {
-    const res = await fleet(lib, n, 0, 'memory', undefined, FIXED_YOUNG_GENERATION);
+    const res = await fleet(lib, n, 0, 'memory', undefined, FIXED_YOUNG_GENERATION, undefined, memoryWindow);
     if (r >= 0) {
       record(rss, lib, r, res.marginal.rss / 1024);
       record(heap, lib, r, res.marginal.heap / 1024);
@@ -1069,7 +1083,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     ...[...libs, ...(only.has('scale') ? [KEEPALIVE_BASELINE] : [])].map((l) => `- **${l}**: ${SETTINGS[l as Lib]}`),
     '- Reconnect delay: the smallest each library accepts (0); minUptime 50 ms where there is one (1 h in the "through WAITING" row, so that every drop counts as a failure); 150 ms between closes.',
     `- Keep-alive in the scale scenario: ws-machine and ws-keepalive with \`pingInterval: ${cfg.keepAlive.pingInterval}\`, \`pongTimeout: ${cfg.keepAlive.pongTimeout}\`; raw ws without keep-alive for contrast.`,
-    `- Memory and scale runs: a fresh process per library and repetition (\`--expose-gc\`, collected 4 times before each reading); memory per connection (${cfg.memoryConns.toLocaleString('en')} scenario) is the growth from half the connections to all of them, one-off costs excluded, with V8's young generation fixed at 16 MiB so its resizing does not count; in the scale scenario V8 runs with its defaults and RSS per connection is the growth from none to all; ${WINDOW} connections opening at once at most, so the kernel's accept queue never overflows.`,
+    `- Memory and scale runs: a fresh process per library and repetition (\`--expose-gc\`, collected 4 times before each reading); memory per connection (${cfg.memoryConns.toLocaleString('en')} scenario) is the growth from half the connections to all of them, one-off costs excluded, with V8's young generation fixed at 16 MiB so its resizing does not count; in the scale scenario V8 runs with its defaults and RSS per connection is the growth from none to all; ${WINDOW} connections opening at once at most${memoryWindow === WINDOW ? '' : ` (${memoryWindow} in the memory rows)`}, so the kernel's accept queue never overflows.`,
     '',
   );
   return lines.join('\n');
