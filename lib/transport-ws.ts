@@ -55,12 +55,13 @@ function onData(this: Socket): void {
   transportOf(this).sink.activity();
 }
 
-// The socket's listeners until it opens. ws keeps them in a dictionary-mode object, whose table
-// doubles past five entries (192 bytes a connection): 'unexpected-response' goes when the socket
-// opens, before 'pong' comes, so there are never more than five.
-// Flat pairs of event and listener.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each listener has its own event's signature
 type Listener = (this: WebSocket, ...args: any[]) => void;
+
+// The socket's listeners until it opens, as flat pairs of event and listener. ws keeps them in a
+// dictionary-mode object, whose table doubles past five entries (192 bytes a connection):
+// 'unexpected-response' goes when the socket opens, before 'pong' comes, so there are never more
+// than five.
 const LISTENERS: readonly (string | Listener)[] = [
   'open',
   onOpen,
