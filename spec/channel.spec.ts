@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { config as rxjsConfig, of, type Subscription } from 'rxjs';
+import { of, type Subscription } from 'rxjs';
 import { CallbackError, Command, json, type ChannelSpec, type MachineError } from '../lib/index.js';
+import { collectUnhandled } from './support/unhandled.js';
 import { framesOf, virtual } from './support/virtual.js';
 
 interface Msg {
@@ -144,13 +145,10 @@ describe('channel()', function () {
     expect(events).to.deep.equal(['complete', 'late complete']);
   });
 
-  it('a filter, subscribe or unsubscribe that throws goes to errors$ as a CallbackError; the value counts as not matching, the message is not sent', () => {
-    const saved = rxjsConfig.onUnhandledError;
-    const unhandled: unknown[] = [];
-    rxjsConfig.onUnhandledError = (e) => unhandled.push(e);
+  it('a filter, subscribe or unsubscribe that throws goes to errors$ as a CallbackError; the value counts as not matching, the message is not sent', async () => {
     const errors: MachineError[] = [];
     const got: Msg[] = [];
-    try {
+    const unhandled = await collectUnhandled(() => {
       const { server } = virtual(
         { codec: json<Msg, Msg>() },
         ({ machine, server, at }) => {
@@ -180,9 +178,7 @@ describe('channel()', function () {
         20,
       );
       expect(framesOf(server.connections[0]!)).to.deep.equal([]);
-    } finally {
-      rxjsConfig.onUnhandledError = saved;
-    }
+    });
     expect(got).to.deep.equal([{ ch: 'good' }]);
     expect(errors.map((e) => (e instanceof CallbackError ? e.option : e.name))).to.deep.equal([
       'channel subscribe',

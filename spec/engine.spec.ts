@@ -20,6 +20,7 @@ import { resolveOptions } from '../lib/config.js';
 import { Engine } from '../lib/engine.js';
 import { nodePlatform } from '../lib/platform-node.js';
 import { FakeServer } from '../lib/testing/index.js';
+import { collectUnhandled } from './support/unhandled.js';
 import { framesOf, virtual } from './support/virtual.js';
 
 interface Tick {
@@ -460,20 +461,14 @@ describe('engine: the loop', function () {
   });
 
   it('the loop’s error (what scan passes on when the reducer throws) ends the loop and is reported as RxJS reports it, not thrown into the caller', async () => {
-    const reported: unknown[] = [];
-    const previous = rxjsConfig.onUnhandledError;
-    rxjsConfig.onUnhandledError = (e) => reported.push(e);
     const boom = new Error('bug');
-    try {
+    const reported = await collectUnhandled(() => {
       const scheduler = new TestScheduler(() => undefined);
       const server = new FakeServer({ scheduler });
       const engine = new Engine(resolveOptions('ws://test/', { WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
       engine.error(boom);
       expect(engine.closed).to.equal(true);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      rxjsConfig.onUnhandledError = previous;
-    }
+    });
     expect(reported).to.deep.equal([boom]);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { config as rxjsConfig, map, Subscriber, Subscription } from 'rxjs';
+import { map, Subscriber, Subscription } from 'rxjs';
 import { Multicast } from '../lib/multicast.js';
+import { collectUnhandled } from './support/unhandled.js';
 
 describe('Multicast', function () {
   this.timeout(2000);
@@ -110,11 +111,8 @@ describe('Multicast', function () {
   it('a callback that throws is reported as RxJS reports it; the other subscribers and later values still arrive', async () => {
     const m = new Multicast<number>();
     const got: string[] = [];
-    const reported: unknown[] = [];
-    const previous = rxjsConfig.onUnhandledError;
-    rxjsConfig.onUnhandledError = (e) => reported.push(e);
     const boom = new Error('boom');
-    try {
+    const reported = await collectUnhandled((soFar) => {
       m.observable.subscribe((v) => {
         if (v === 1) throw boom;
         got.push(`a${v}`);
@@ -122,11 +120,8 @@ describe('Multicast', function () {
       m.observable.subscribe({ next: (v) => got.push(`b${v}`) });
       m.emit(1);
       m.emit(2);
-      expect(reported).to.deep.equal([]); // not synchronously: on a clean stack
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      rxjsConfig.onUnhandledError = previous;
-    }
+      expect(soFar).to.deep.equal([]); // not synchronously: on a clean stack
+    });
     expect(got).to.deep.equal(['b1', 'a2', 'b2']);
     expect(reported).to.deep.equal([boom]);
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { config as rxjsConfig, type Subscription } from 'rxjs';
+import { type Subscription } from 'rxjs';
 import { CallbackError, Command, RequestError, json, type Codec, type MachineError, type Message } from '../lib/index.js';
+import { collectUnhandled } from './support/unhandled.js';
 import { framesOf, virtual } from './support/virtual.js';
 
 interface Reply {
@@ -205,13 +206,10 @@ describe('request()', function () {
     );
   });
 
-  it('a match that throws goes to errors$ and counts as not matching', () => {
-    const saved = rxjsConfig.onUnhandledError;
-    const unhandled: unknown[] = [];
-    rxjsConfig.onUnhandledError = (e) => unhandled.push(e);
+  it('a match that throws goes to errors$ and counts as not matching', async () => {
     const log: [number, string][] = [];
     const errors: MachineError[] = [];
-    try {
+    const unhandled = await collectUnhandled(() => {
       virtual(
         { codec },
         ({ machine, server, at }) => {
@@ -226,9 +224,7 @@ describe('request()', function () {
         },
         30,
       );
-    } finally {
-      rxjsConfig.onUnhandledError = saved;
-    }
+    });
     expect(log).to.deep.equal([
       [7, 'next {"id":1}'],
       [7, 'complete'],

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { config as rxjsConfig } from 'rxjs';
 import { Trampoline } from '../lib/trampoline.js';
+import { collectUnhandled } from './support/unhandled.js';
 
 describe('Trampoline', function () {
   this.timeout(2000);
@@ -40,20 +40,15 @@ describe('Trampoline', function () {
   it('a subscriber that throws is reported as RxJS reports it, and delivery goes on', async () => {
     const t = new Trampoline<number>();
     const got: number[] = [];
-    const reported: unknown[] = [];
-    const previous = rxjsConfig.onUnhandledError;
-    rxjsConfig.onUnhandledError = (e) => reported.push(e);
-    try {
+    // RxJS reports on the next macrotask, which collectUnhandled waits for.
+    const reported = await collectUnhandled(() => {
       t.subscribe((v) => {
         if (v === 1) throw new Error('x');
         got.push(v);
       });
       t.next(1);
       t.next(2);
-      await new Promise((resolve) => setTimeout(resolve, 0)); // RxJS reports on the next macrotask
-    } finally {
-      rxjsConfig.onUnhandledError = previous;
-    }
+    });
     expect(got).to.deep.equal([2]);
     expect(reported).to.have.length(1);
   });
