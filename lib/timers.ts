@@ -1,6 +1,9 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import { clockOf, Deadline, type Clock } from './clock.js';
 import { keepAlive, type KeepAlive, type Watched } from './keepalive.js';
 import type { Event, TimerName } from './reducer.js';
+
+type OneShotName = Exclude<TimerName, 'keepalive'>;
 
 /** The event each one-shot timer raises when it fires. */
 const FIRES = { connect: 'CONNECT_TIMEOUT', retry: 'RETRY', uptime: 'STABLE' } as const;
@@ -12,20 +15,50 @@ export interface TimerHost {
 }
 
 /**
- * The machine's timers, all on its scheduler, one per name: starting one replaces the running one
- * of the same name. Their events flow back into the loop like any other.
+ * A one-shot timer on the scheduler's shared clock. Most are cancelled before they fire (a connect
+ * timeout when the socket opens), so it is one small object: its event is made only if it fires.
+ */
+class OneShot extends Deadline {
+  constructor(
+    clock: Clock,
+    due: number,
+    private readonly timers: Timers,
+    private readonly name: OneShotName,
+    private readonly id: number,
+  ) {
+    super(clock, due);
+  }
+
+  override check(): undefined {
+    this.clock.report(this, undefined);
+    return undefined;
+  }
+
+  override signal(): void {
+    this.timers.fired(this.name, { type: FIRES[this.name], id: this.id });
+  }
+}
+
+/**
+ * The machine's timers, all on its scheduler's clock, one per name: starting one replaces the
+ * running one of the same name. Their events flow back into the loop like any other.
  */
 export class Timers {
-  private connect: Subscription | undefined;
-  private retry: Subscription | undefined;
-  private uptime: Subscription | undefined;
+  private connect: OneShot | undefined;
+  private retry: OneShot | undefined;
+  private uptime: OneShot | undefined;
   private keepalive: KeepAlive | undefined;
 
   constructor(private readonly host: TimerHost) {}
 
-  start(name: keyof typeof FIRES, id: number, ms: number): void {
+  start(name: OneShotName, id: number, ms: number): void {
     this[name]?.unsubscribe();
-    this[name] = this.host.scheduler.schedule(fire, ms, { timers: this, name, event: { type: FIRES[name], id } });
+    const scheduler = this.host.scheduler;
+    const clock = clockOf(scheduler);
+    const now = scheduler.now();
+    const timer = new OneShot(clock, now + ms, this, name, id);
+    this[name] = timer;
+    clock.add(timer, now);
   }
 
   /** Watches a connection's frames: PING_DUE after silence, PONG_TIMEOUT after an unanswered ping. */
@@ -48,14 +81,9 @@ export class Timers {
     for (const name of ['connect', 'retry', 'uptime', 'keepalive'] as const) this.cancel(name);
   }
 
-  /** @internal the action of a one-shot timer */
-  fired(name: keyof typeof FIRES, event: Event): void {
+  /** @internal a one-shot timer fired */
+  fired(name: OneShotName, event: Event): void {
     this[name] = undefined; // fired: nothing to hold on to (a stable machine keeps no timer but keep-alive)
     this.host.event(event);
   }
-}
-
-/** One function for every one-shot timer: its state says which (no closure per timer). */
-function fire(state?: { timers: Timers; name: keyof typeof FIRES; event: Event }): void {
-  if (state !== undefined) state.timers.fired(state.name, state.event);
 }

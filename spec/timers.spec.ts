@@ -40,4 +40,54 @@ describe('Timers', function () {
       }),
     ).to.deep.equal([[40, { type: 'PING_DUE', id: 4 }]]);
   });
+
+  it('timers due at once fire in the order they were started, across machines on one scheduler', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    scheduler.run(() => {
+      const a = new Timers({ scheduler, event: (e) => got.push(`${scheduler.now()} a ${e.type}`) });
+      const b = new Timers({ scheduler, event: (e) => got.push(`${scheduler.now()} b ${e.type}`) });
+      b.start('uptime', 1, 30);
+      a.start('connect', 1, 30);
+      b.start('retry', 1, 10);
+      a.start('retry', 1, 30);
+    });
+    expect(got).to.deep.equal(['10 b RETRY', '30 b STABLE', '30 a CONNECT_TIMEOUT', '30 a RETRY']);
+  });
+
+  it('a timer cancelled by an event raised at the same instant does not fire', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    scheduler.run(() => {
+      const timers: Timers = new Timers({
+        scheduler,
+        event: (e) => {
+          got.push(`${scheduler.now()} ${e.type}`);
+          if (e.type === 'STABLE') timers.cancel('connect');
+        },
+      });
+      timers.start('uptime', 1, 20);
+      timers.start('connect', 1, 20);
+    });
+    expect(got).to.deep.equal(['20 STABLE']);
+  });
+
+  it('a thousand machines starting and cancelling timers share one scheduled action', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    let made = 0;
+    const got: Event[] = [];
+    scheduler.run(() => {
+      const counting = {
+        now: () => scheduler.now(),
+        schedule: ((...args: Parameters<typeof scheduler.schedule>) => (made++, scheduler.schedule(...args))) as typeof scheduler.schedule,
+      };
+      for (let id = 1; id <= 1000; id++) {
+        const t = new Timers({ scheduler: counting, event: (e) => got.push(e) });
+        t.start('connect', id, 100 + (id % 7));
+        if (id % 10 !== 1) t.cancel('connect'); // most sockets open before their timeout
+      }
+    });
+    expect(got).to.have.length(100);
+    expect(made).to.equal(1);
+  });
 });

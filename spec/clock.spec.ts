@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import type { SchedulerLike } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { Clock, clockOf, Deadline } from '../lib/clock.js';
+
+/** A deadline that reports its name once when due, or again `every` ms while `every` is set. */
+class Named extends Deadline<string> {
+  constructor(
+    clock: Clock,
+    due: number,
+    private readonly name: string,
+    private readonly got: string[],
+    private readonly onSignal?: () => void,
+    private readonly every?: number,
+  ) {
+    super(clock, due);
+  }
+
+  override check(now: number): number | undefined {
+    this.clock.report(this, this.name);
+    return this.every === undefined ? undefined : now + this.every;
+  }
+
+  override signal(name: string): void {
+    this.got.push(`${this.clock.scheduler.now()} ${name}`);
+    this.onSignal?.();
+  }
+}
+
+/** A TestScheduler whose `schedule` calls are counted. */
+function counted(scheduler: TestScheduler): { scheduler: SchedulerLike; made: () => number } {
+  let made = 0;
+  const wrapper = {
+    now: () => scheduler.now(),
+    schedule: ((...args: Parameters<typeof scheduler.schedule>) => (made++, scheduler.schedule(...args))) as typeof scheduler.schedule,
+  };
+  return { scheduler: wrapper, made: () => made };
+}
+
+describe('Clock', function () {
+  this.timeout(2000);
+
+  it('runs every deadline when due, earliest first, on one scheduled action', () => {
+    const test = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    const { scheduler, made } = counted(test);
+    test.run(() => {
+      const clock = clockOf(scheduler);
+      for (const [name, due] of [
+        ['c', 30],
+        ['a', 10],
+        ['d', 40],
+        ['b', 20],
+      ] as const) {
+        clock.add(new Named(clock, due, name, got), 0);
+      }
+    });
+    expect(got).to.deep.equal(['10 a', '20 b', '30 c', '40 d']);
+    expect(made()).to.equal(1);
+  });
+
+  it('of deadlines due at once, the first armed goes first, as separate timers would', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    scheduler.run(() => {
+      const clock = clockOf(scheduler);
+      // Enough of them that heap order alone would not keep the order they were armed in.
+      for (let i = 0; i < 20; i++) clock.add(new Named(clock, i % 2 === 0 ? 50 : 25, `#${i}`, got), 0);
+    });
+    const odd = Array.from({ length: 10 }, (_, k) => `25 #${2 * k + 1}`);
+    const even = Array.from({ length: 10 }, (_, k) => `50 #${2 * k}`);
+    expect(got).to.deep.equal([...odd, ...even]);
+  });
+
+  it('a deadline moved to a time already taken goes after the ones armed there before it', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    scheduler.run(() => {
+      const clock = clockOf(scheduler);
+      const moved = new Named(clock, 10, 'moved', got);
+      clock.add(moved, 0);
+      clock.add(new Named(clock, 30, 'first', got), 0);
+      clock.move(moved, 30, 0);
+      clock.add(new Named(clock, 30, 'last', got), 0);
+    });
+    expect(got).to.deep.equal(['30 first', '30 moved', '30 last']);
+  });
+
+  it('reports once every due deadline is checked; one cancelled by an earlier report is not reported', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    scheduler.run(() => {
+      const clock = clockOf(scheduler);
+      let victim: Named | undefined = undefined;
+      // "killer" and "victim" are due together; killer's report cancels victim before it is delivered.
+      clock.add(new Named(clock, 10, 'killer', got, () => victim?.unsubscribe()), 0);
+      victim = new Named(clock, 10, 'victim', got);
+      clock.add(victim, 0);
+      clock.add(new Named(clock, 10, 'bystander', got), 0);
+    });
+    expect(got).to.deep.equal(['10 killer', '10 bystander']);
+  });
+
+  it('deadlines added from a report are kept, and a clock left empty holds no action', () => {
+    const test = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    const { scheduler, made } = counted(test);
+    test.run(() => {
+      const clock = clockOf(scheduler);
+      clock.add(new Named(clock, 10, 'first', got, () => clock.add(new Named(clock, 15, 'added', got), 10)), 0);
+    });
+    const pendingAtEnd = test.actions.length;
+    expect(got).to.deep.equal(['10 first', '15 added']);
+    expect(made()).to.equal(1); // the one action was rescheduled, not replaced
+    expect(pendingAtEnd).to.equal(0);
+  });
+
+  it('a repeating deadline stays until unsubscribed; each scheduler has its own clock', () => {
+    const a = new TestScheduler(() => undefined);
+    const b = new TestScheduler(() => undefined);
+    expect(clockOf(a)).to.equal(clockOf(a));
+    expect(clockOf(a)).to.not.equal(clockOf(b));
+    const got: string[] = [];
+    a.run(() => {
+      const clock = clockOf(a);
+      const tick = new Named(clock, 10, 'tick', got, undefined, 10);
+      clock.add(tick, 0);
+      a.schedule(() => tick.unsubscribe(), 35);
+    });
+    expect(got).to.deep.equal(['10 tick', '20 tick', '30 tick']);
+  });
+});
