@@ -41,6 +41,8 @@ export abstract class Deadline<S = undefined> {
 }
 
 type AnyDeadline = Deadline<unknown>;
+/** The clock's scheduled action, as RxJS's schedulers give it: rescheduled rather than replaced. */
+type Action = Partial<Pick<SchedulerAction<Clock>, 'schedule'>> & Subscription;
 
 function earlier(a: AnyDeadline, b: AnyDeadline): boolean {
   return a.due < b.due || (a.due === b.due && a.armed < b.armed);
@@ -54,7 +56,7 @@ function earlier(a: AnyDeadline, b: AnyDeadline): boolean {
  */
 export class Clock {
   private readonly heap: AnyDeadline[] = [];
-  private action: (SchedulerAction<unknown> & Subscription) | undefined;
+  private action: Action | undefined;
   private actionAt = Infinity;
   /** How many times a deadline was armed: the tie-break between deadlines due at once. */
   private arms = 0;
@@ -101,7 +103,7 @@ export class Clock {
   }
 
   /** @internal the clock's action: it is rescheduled for the next due deadline (see `arm`) */
-  fire(action: SchedulerAction<Clock>): void {
+  fire(action: Action | undefined): void {
     this.action = action;
     this.actionAt = Infinity;
     const now = this.scheduler.now();
@@ -142,9 +144,13 @@ export class Clock {
     this.actionAt = first.due;
     const delay = Math.max(0, first.due - now);
     const action = this.action;
-    this.action = (
-      action !== undefined && !action.closed ? action.schedule(this, delay) : this.scheduler.schedule(fireClock, delay, this)
-    ) as SchedulerAction<unknown> & Subscription;
+    if (action !== undefined && !action.closed && typeof action.schedule === 'function') {
+      this.action = action.schedule(this, delay);
+      return;
+    }
+    // A scheduler of one's own may give back a plain Subscription: that one is replaced.
+    action?.unsubscribe();
+    this.action = this.scheduler.schedule(fireClock, delay, this);
   }
 
   /**
@@ -193,8 +199,9 @@ export class Clock {
   }
 }
 
-function fireClock(this: SchedulerAction<Clock>, clock?: Clock): void {
-  clock?.fire(this);
+function fireClock(this: unknown, clock?: Clock): void {
+  // RxJS runs an action's work with the action as `this`; a scheduler of one's own may not.
+  clock?.fire(typeof (this as Partial<Action> | undefined)?.schedule === 'function' ? (this as Action) : undefined);
 }
 
 /**

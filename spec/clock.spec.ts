@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { SchedulerLike } from 'rxjs';
+import { Subscription, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Clock, clockOf, Deadline } from '../lib/clock.js';
 
@@ -128,5 +128,35 @@ describe('Clock', function () {
       a.schedule(() => tick.unsubscribe(), 35);
     });
     expect(got).to.deep.equal(['10 tick', '20 tick', '30 tick']);
+  });
+
+  it("works on a scheduler of one's own that gives back plain Subscriptions and no action as `this`", () => {
+    const test = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    let pending = 0;
+    const plain: SchedulerLike = {
+      now: () => test.now(),
+      schedule: (work: (state?: unknown) => void, delay?: number, state?: unknown) => {
+        pending++;
+        const action = test.schedule(() => {
+          pending--;
+          work.call(undefined, state);
+        }, delay);
+        return new Subscription(() => {
+          if (!action.closed) pending--;
+          action.unsubscribe();
+        });
+      },
+    };
+    test.run(() => {
+      const clock = clockOf(plain);
+      const late = new Named(clock, 40, 'late', got);
+      clock.add(late, 0);
+      clock.add(new Named(clock, 20, 'early', got), 0); // the action armed for 40 is replaced
+      clock.add(new Named(clock, 30, 'middle', got), 0);
+      test.schedule(() => late.unsubscribe(), 35);
+    });
+    expect(got).to.deep.equal(['20 early', '30 middle']);
+    expect(pending).to.equal(0); // nothing left scheduled
   });
 });
