@@ -79,8 +79,7 @@ export class Clock {
     deadline.index = -1;
     const last = this.heap.pop() as AnyDeadline;
     if (i < this.heap.length) {
-      this.heap[i] = last;
-      last.index = i;
+      this.place(last, i);
       this.down(i);
       this.up(last.index);
     }
@@ -171,12 +170,10 @@ export class Clock {
       const parent = (i - 1) >> 1;
       const above = heap[parent] as AnyDeadline;
       if (!earlier(deadline, above)) break;
-      heap[i] = above;
-      above.index = i;
+      this.place(above, i);
       i = parent;
     }
-    heap[i] = deadline;
-    deadline.index = i;
+    this.place(deadline, i);
   }
 
   private down(i: number): void {
@@ -190,11 +187,15 @@ export class Clock {
       const child = right < n && earlier(heap[right] as AnyDeadline, heap[left] as AnyDeadline) ? right : left;
       const below = heap[child] as AnyDeadline;
       if (!earlier(below, deadline)) break;
-      heap[i] = below;
-      below.index = i;
+      this.place(below, i);
       i = child;
     }
-    heap[i] = deadline;
+    this.place(deadline, i);
+  }
+
+  /** Puts a deadline at `i` in the heap; it keeps its index, so it can be moved or removed there. */
+  private place(deadline: AnyDeadline, i: number): void {
+    this.heap[i] = deadline;
     deadline.index = i;
   }
 }

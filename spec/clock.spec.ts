@@ -27,25 +27,27 @@ class Named extends Deadline<string> {
   }
 }
 
-/** A TestScheduler whose `schedule` calls are counted. */
-function counted(scheduler: TestScheduler): { scheduler: SchedulerLike; made: () => number } {
+/**
+ * Runs `body` on the clock of a counting TestScheduler; returns what the deadlines reported, how
+ * many actions the clock asked the scheduler for, and how many were still pending at the end.
+ */
+function onClock(body: (clock: Clock, got: string[]) => void): { got: string[]; made: number; pending: number } {
+  const test = new TestScheduler(() => undefined);
+  const got: string[] = [];
   let made = 0;
-  const wrapper = {
-    now: () => scheduler.now(),
-    schedule: ((...args: Parameters<typeof scheduler.schedule>) => (made++, scheduler.schedule(...args))) as typeof scheduler.schedule,
+  const scheduler: SchedulerLike = {
+    now: () => test.now(),
+    schedule: (...args: Parameters<typeof test.schedule>) => (made++, test.schedule(...args)),
   };
-  return { scheduler: wrapper, made: () => made };
+  test.run(() => body(clockOf(scheduler), got));
+  return { got, made, pending: test.actions.length };
 }
 
 describe('Clock', function () {
   this.timeout(2000);
 
   it('runs every deadline when due, earliest first, on one scheduled action', () => {
-    const test = new TestScheduler(() => undefined);
-    const got: string[] = [];
-    const { scheduler, made } = counted(test);
-    test.run(() => {
-      const clock = clockOf(scheduler);
+    const { got, made } = onClock((clock, got) => {
       for (const [name, due] of [
         ['c', 30],
         ['a', 10],
@@ -56,14 +58,11 @@ describe('Clock', function () {
       }
     });
     expect(got).to.deep.equal(['10 a', '20 b', '30 c', '40 d']);
-    expect(made()).to.equal(1);
+    expect(made).to.equal(1);
   });
 
   it('of deadlines due at once, the first armed goes first, as separate timers would', () => {
-    const scheduler = new TestScheduler(() => undefined);
-    const got: string[] = [];
-    scheduler.run(() => {
-      const clock = clockOf(scheduler);
+    const { got } = onClock((clock, got) => {
       // Enough of them that heap order alone would not keep the order they were armed in.
       for (let i = 0; i < 20; i++) clock.add(new Named(clock, i % 2 === 0 ? 50 : 25, `#${i}`, got), 0);
     });
@@ -73,10 +72,7 @@ describe('Clock', function () {
   });
 
   it('a deadline moved to a time already taken goes after the ones armed there before it', () => {
-    const scheduler = new TestScheduler(() => undefined);
-    const got: string[] = [];
-    scheduler.run(() => {
-      const clock = clockOf(scheduler);
+    const { got } = onClock((clock, got) => {
       const moved = new Named(clock, 10, 'moved', got);
       clock.add(moved, 0);
       clock.add(new Named(clock, 30, 'first', got), 0);
@@ -87,10 +83,7 @@ describe('Clock', function () {
   });
 
   it('reports once every due deadline is checked; one cancelled by an earlier report is not reported', () => {
-    const scheduler = new TestScheduler(() => undefined);
-    const got: string[] = [];
-    scheduler.run(() => {
-      const clock = clockOf(scheduler);
+    const { got } = onClock((clock, got) => {
       let victim: Named | undefined = undefined;
       // "killer" and "victim" are due together; killer's report cancels victim before it is delivered.
       clock.add(new Named(clock, 10, 'killer', got, () => victim?.unsubscribe()), 0);
@@ -102,17 +95,12 @@ describe('Clock', function () {
   });
 
   it('deadlines added from a report are kept, and a clock left empty holds no action', () => {
-    const test = new TestScheduler(() => undefined);
-    const got: string[] = [];
-    const { scheduler, made } = counted(test);
-    test.run(() => {
-      const clock = clockOf(scheduler);
+    const { got, made, pending } = onClock((clock, got) => {
       clock.add(new Named(clock, 10, 'first', got, () => clock.add(new Named(clock, 15, 'added', got), 10)), 0);
     });
-    const pendingAtEnd = test.actions.length;
     expect(got).to.deep.equal(['10 first', '15 added']);
-    expect(made()).to.equal(1); // the one action was rescheduled, not replaced
-    expect(pendingAtEnd).to.equal(0);
+    expect(made).to.equal(1); // the one action was rescheduled, not replaced
+    expect(pending).to.equal(0);
   });
 
   it('a repeating deadline stays until unsubscribed; each scheduler has its own clock', () => {
