@@ -2,7 +2,7 @@ import { Subject, Subscription, combineLatest, defer, from, map, of, take, type 
 import { checkHeaders, type Config } from './config.js';
 import { errorText } from './describe.js';
 import { ConnectError, HandshakeError, type MachineError } from './errors.js';
-import type { Link } from './options.js';
+import type { Link, UrlProvider } from './options.js';
 import type { Platform } from './platform.js';
 import type { KeepAliveSignal, Watched } from './keepalive.js';
 import type { Event } from './reducer.js';
@@ -12,6 +12,8 @@ import { normalizeUrl } from './url.js';
 
 /** What an attempt reports to, and reads from, its machine. */
 export interface AttemptHost {
+  /** The URL argument, validated: a URL, or the provider to call before every attempt. */
+  readonly target: string | UrlProvider;
   readonly config: Config;
   readonly platform: Platform;
   /** The machine's event loop: everything an attempt learns goes there as an event. */
@@ -51,7 +53,8 @@ export class Attempt implements Sink, Watched {
 
   /** Calls the providers (when there are any), then opens the socket. */
   start(): void {
-    const { url, headers } = this.host.config;
+    const url = this.host.target;
+    const headers = this.host.config.headers;
     if (typeof url === 'string' && typeof headers !== 'function') {
       this.openSocket(url, headers);
       return;

@@ -23,7 +23,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Options after validation and defaults: what the machine, its parts and the reducer read. */
 export interface Config {
-  readonly url: string | UrlProvider;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the machine's In/Out are its own business
   readonly codec: Codec<any, any> | undefined;
   readonly headers: HeadersOption | undefined;
@@ -221,17 +220,22 @@ function retryDelayOf(value: unknown): number | ((attempt: number) => number) {
   return number('retryDelay', value, 0, DELAY_OR_FUNCTION);
 }
 
+/** Validates the URL argument: a provider as it is, anything else as a ws: or wss: URL string. */
+export function resolveUrl(url: unknown): string | UrlProvider {
+  return typeof url === 'function' ? (url as UrlProvider) : normalizeUrl(url);
+}
+
 /**
- * Validates the URL argument and options and fills in defaults. Throws a TypeError, SyntaxError or
- * RangeError naming the URL or the option.
+ * Validates the options and fills in defaults. Throws a TypeError, SyntaxError or RangeError
+ * naming the option. Machines made from the same options object (or from none) on the same
+ * platform share the config it gives: see `share`.
  */
-export function resolveOptions(url: unknown, options: unknown, platform: Platform): Config {
+export function resolveOptions(options: unknown, platform: Platform): Config {
   if (options === null || (options !== undefined && typeof options !== 'object')) {
     throw new TypeError(`options must be an object, got ${describeValue(options)}`);
   }
-  const o = (options ?? {}) as MachineOptions;
+  const o = (options ?? NO_OPTIONS) as MachineOptions;
   checkKeys(o, KNOWN);
-  const target = typeof url === 'function' ? (url as UrlProvider) : normalizeUrl(url);
   nodeOnly(o, platform);
   if (o.headers !== undefined && typeof o.headers !== 'function') checkHeaders(o.headers);
   // Typed, but a caller without types may pass anything.
@@ -265,7 +269,6 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
   const codec = codecOf(o.codec);
   // Straight into the sparse config, in one pass: no full object of every setting to throw away.
   const c = new SparseConfig();
-  put(c, 'url', target);
   put(c, 'codec', codec);
   put(c, 'headers', o.headers);
   put(c, 'protocols', protocolList(o.protocols));
@@ -284,21 +287,54 @@ export function resolveOptions(url: unknown, options: unknown, platform: Platfor
   put(c, 'shouldReconnect', fn('shouldReconnect', o.shouldReconnect));
   put(c, 'handshake', fn('handshake', o.handshake));
   put(c, 'overflow', oneOf('overflow', o.overflow, OVERFLOWS, 'drop-oldest'));
-  put(c, 'online$', o.online$ ?? platform.online$?.());
+  put(c, 'online$', o.online$); // the platform's default is the engine's to make: a fresh one each
   put(c, 'maxMessageSize', number('maxMessageSize', o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE, COUNT_OR_INFINITY));
   put(c, 'highWaterMark', number('highWaterMark', o.highWaterMark, DEFAULT_HIGH_WATER_MARK, SIZE_OR_INFINITY));
   put(c, 'tls', o.tls);
   put(c, 'followRedirects', flag('followRedirects', o.followRedirects, false));
   put(c, 'agent', o.agent);
   put(c, 'compress', flag('compress', o.compress, true));
-  return c as unknown as Config;
+  return share(o, c) as unknown as Config;
+}
+
+/** The key under which machines made without options share their config. */
+const NO_OPTIONS: MachineOptions = Object.freeze({});
+
+/**
+ * The config last resolved from each options object, weakly held. A fleet made from one options
+ * object then holds one config instead of one per machine. Every machine still validates its
+ * options in full, so an object changed in place since (or the same object on another platform)
+ * resolves to other settings and gets a config of its own. The configs are never written to, so
+ * machines that share one cannot see each other through it.
+ */
+const SHARED = new WeakMap<object, SparseConfig>();
+
+function share(options: object, config: SparseConfig): SparseConfig {
+  const last = SHARED.get(options);
+  if (last !== undefined && sameSettings(last, config)) return last;
+  SHARED.set(options, config);
+  return config;
+}
+
+/** Same own settings: the same values, and lists with the same items (`protocols: 'a'` makes a new list each time). */
+function sameSettings(a: SparseConfig, b: SparseConfig): boolean {
+  let own = 0;
+  for (const key in a) {
+    if (!Object.prototype.hasOwnProperty.call(a, key)) continue;
+    own++;
+    const x: unknown = (a as Record<string, unknown>)[key];
+    const y: unknown = (b as Record<string, unknown>)[key];
+    if (x !== y && !(Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((item, i) => item === y[i]))) return false;
+  }
+  for (const key in b) if (Object.prototype.hasOwnProperty.call(b, key)) own--;
+  return own === 0;
 }
 
 /**
  * Every default, held once: a machine's config has it as prototype and keeps as its own only what
  * differs, so ten thousand machines made with a few options do not each carry every setting.
  */
-const DEFAULTS: Omit<Config, 'url' | 'WebSocket' | 'native'> = {
+const DEFAULTS: Omit<Config, 'WebSocket' | 'native'> = {
   codec: undefined,
   headers: undefined,
   protocols: undefined,

@@ -6,11 +6,13 @@ import { CallbackError, DecodeError, reportUnhandled, type MachineError } from '
 import { toMessage } from './message.js';
 import { Multicast } from './multicast.js';
 import { Outbox, type Parcel } from './outbox.js';
+import type { UrlProvider } from './options.js';
 import type { Platform } from './platform.js';
 import { keepAliveOn, retryDelayOf, shouldReconnectOn, type PolicyHost } from './policy.js';
 import { SEED, transition, type Effect, type Event, type LoopCommand, type Policy, type Step } from './reducer.js';
 import type { RequestHost } from './request.js';
 import { Counters } from './stats.js';
+import { LeanSubscription } from './subscription.js';
 import { Timers } from './timers.js';
 import { Trampoline } from './trampoline.js';
 import type { Transport } from './transport.js';
@@ -33,7 +35,7 @@ function advance(this: Policy, step: Step, event: Event): Step {
  * through `message`, `output` → socket through the outbox.
  */
 export class Engine<In, Out>
-  extends Subscription
+  extends LeanSubscription
   implements Observer<Step>, Policy, PolicyHost, AttemptHost, ChannelHost<In, Out>, RequestHost<In>
 {
   readonly statusCast = new Multicast<Status>(true);
@@ -58,11 +60,12 @@ export class Engine<In, Out>
   private heartbeatAt: number | undefined;
 
   constructor(
+    readonly target: string | UrlProvider,
     readonly config: Config,
     readonly platform: Platform,
   ) {
     super();
-    this.latestUrl = typeof config.url === 'string' ? config.url : '';
+    this.latestUrl = typeof target === 'string' ? target : '';
     this.outbox = new Outbox(config, config.format === 'binary', this.counters);
     this.timers = new Timers(this);
     // The stream is a trampoline, so an event raised while effects run is handled after them, in
@@ -72,7 +75,7 @@ export class Engine<In, Out>
     this.events.pipe(scan(advance.bind(this), SEED)).subscribe(this);
     // online$ before START, so that its current value decides the first state. Its subscription
     // goes with the loop's (a finalizer: only machines with an online$ pay for one).
-    const online = config.online$?.subscribe({
+    const online = (config.online$ ?? platform.online$?.())?.subscribe({
       next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online as unknown) }), // untyped callers: any truthy value
       error: ignore,
     });

@@ -1,6 +1,6 @@
 import type { Observable, Observer } from 'rxjs';
 import { Channels, type ChannelSpec } from './channel.js';
-import { resolveOptions } from './config.js';
+import { resolveOptions, resolveUrl } from './config.js';
 import { Engine } from './engine.js';
 import type { MachineError } from './errors.js';
 import type { MachineOptions, UrlProvider } from './options.js';
@@ -56,7 +56,8 @@ export class MachineCore<In = Message, Out = Sendable> {
    * @throws TypeError, SyntaxError or RangeError naming the URL or option that is wrong.
    */
   constructor(url: string | URL | UrlProvider, options: MachineOptions<In, Out> | undefined, platform: Platform) {
-    const engine = new Engine<In, Out>(resolveOptions(url, options, platform), platform);
+    const config = resolveOptions(options, platform);
+    const engine = new Engine<In, Out>(resolveUrl(url), config, platform);
     this.engine = engine;
   }
 

@@ -1,5 +1,6 @@
 import { Observable, Subscription, type Observer, type Subscriber, type TeardownLogic } from 'rxjs';
 import { reportUnhandled } from './errors.js';
+import { LeanSubscription } from './subscription.js';
 
 const NONE: readonly never[] = [];
 /** The subscribers of a Multicast that has ended: none, for good. */
@@ -25,7 +26,7 @@ type Listener<T> = Observer<T> & { readonly closed: boolean };
  * reported, not passed on to the Multicast and its other subscribers; nothing reaches it once it
  * is closed.
  */
-class Sink<T> extends Subscription implements Observer<T> {
+class Sink<T> extends LeanSubscription implements Observer<T> {
   constructor(private callback: Callback<T>) {
     super();
   }

@@ -92,6 +92,12 @@ const CANCEL: Readonly<Record<TimerName, Effect>> = Object.freeze({
   keepalive: Object.freeze({ type: 'cancel', name: 'keepalive' }),
 });
 
+/**
+ * CONNECTED without a sub-protocol, the status most connections have: shared, so that what an idle
+ * machine holds as its current status is not an object of its own (statuses are read-only).
+ */
+const CONNECTED_PLAIN: Effect = Object.freeze({ type: 'status', status: Object.freeze({ state: State.CONNECTED, protocol: '' }) });
+
 /** Where every machine starts; contexts are never mutated, so all machines share this one. */
 const INITIAL: Context = Object.freeze({
   state: State.DISCONNECTED,
@@ -230,7 +236,8 @@ function connected(ctx: Context, policy: Policy): Step {
   const stable = policy.minUptime === 0;
   const id = ctx.id;
   const flush: Effect = { type: 'flush', id };
-  const status: Effect = { type: 'status', status: { state: State.CONNECTED, protocol: ctx.protocol } };
+  const status: Effect =
+    ctx.protocol === '' ? CONNECTED_PLAIN : { type: 'status', status: { state: State.CONNECTED, protocol: ctx.protocol } };
   const keepalive: Effect | undefined = policy.keepAlive ? { type: 'keepalive', id } : undefined;
   // Whole literals rather than pushes: a push would reserve room for 17 more, on every connection.
   let effects: Effect[];

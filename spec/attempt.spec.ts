@@ -3,7 +3,7 @@ import { NEVER, of, throwError } from 'rxjs';
 import WebSocket from 'ws';
 import { TestScheduler } from 'rxjs/testing';
 import { Attempt, type AttemptHost } from '../lib/attempt.js';
-import { resolveOptions } from '../lib/config.js';
+import { resolveOptions, resolveUrl } from '../lib/config.js';
 import type { MachineOptions } from '../lib/options.js';
 import type { Platform } from '../lib/platform.js';
 import type { Event } from '../lib/reducer.js';
@@ -33,8 +33,9 @@ function attempt(
   };
   let url$ = '';
   scheduler.run(() => {
-    const config = resolveOptions(url, { scheduler, ...options }, platform);
+    const config = resolveOptions({ scheduler, ...options }, platform);
     const host: AttemptHost = {
+      target: resolveUrl(url),
       config,
       platform,
       event: (e) => events.push([scheduler.now(), e]),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Observable, asyncScheduler } from 'rxjs';
 import { backoff } from '../lib/backoff.js';
-import { resolveOptions } from '../lib/config.js';
+import { resolveOptions, resolveUrl } from '../lib/config.js';
 import WebSocket from 'ws';
 import type { Platform } from '../lib/platform.js';
 import type { WebSocketConstructor } from '../lib/transport.js';
@@ -29,7 +29,6 @@ const browser: Platform = {
     throw new Error('not opened here');
   },
 };
-const URL_OK = 'ws://127.0.0.1:1/';
 
 describe('options: validated at construction', function () {
   this.timeout(2000);
@@ -65,29 +64,29 @@ describe('options: validated at construction', function () {
   ];
   for (const [what, options, kind, message] of bad) {
     it(`rejects ${what} with a ${kind.name} naming it`, () => {
-      expect(() => resolveOptions(URL_OK, options, node)).to.throw(kind, message);
+      expect(() => resolveOptions(options, node)).to.throw(kind, message);
     });
   }
 
   it('rejects options that are not an object', () => {
-    expect(() => resolveOptions(URL_OK, 5, node)).to.throw(TypeError, /^options must be an object/);
-    expect(() => resolveOptions(URL_OK, null, node)).to.throw(TypeError, /^options must be an object/);
+    expect(() => resolveOptions(5, node)).to.throw(TypeError, /^options must be an object/);
+    expect(() => resolveOptions(null, node)).to.throw(TypeError, /^options must be an object/);
   });
 
   it('in a browser, headers in either form and tls throw a TypeError naming them', () => {
-    expect(() => resolveOptions(URL_OK, { headers: { a: 'b' } }, browser)).to.throw(TypeError, /^headers cannot be sent by a browser/);
-    expect(() => resolveOptions(URL_OK, { headers: () => ({}) }, browser)).to.throw(TypeError, /^headers/);
-    expect(() => resolveOptions(URL_OK, { tls: {} }, browser)).to.throw(TypeError, /^tls cannot be set/);
+    expect(() => resolveOptions({ headers: { a: 'b' } }, browser)).to.throw(TypeError, /^headers cannot be sent by a browser/);
+    expect(() => resolveOptions({ headers: () => ({}) }, browser)).to.throw(TypeError, /^headers/);
+    expect(() => resolveOptions({ tls: {} }, browser)).to.throw(TypeError, /^tls cannot be set/);
   });
 
   it('a header value is never quoted in the error (it may be a credential)', () => {
-    expect(() => resolveOptions(URL_OK, { headers: { authorization: { secret: 's3cr3t' } } }, node))
+    expect(() => resolveOptions({ headers: { authorization: { secret: 's3cr3t' } } }, node))
       .to.throw(TypeError)
       .that.satisfies((e: Error) => !e.message.includes('s3cr3t'));
   });
 
   it('fills in the defaults of API.md', () => {
-    const c = resolveOptions(URL_OK, undefined, node);
+    const c = resolveOptions(undefined, node);
     expect(c).to.include({
       format: 'binary',
       connectTimeout: 5000,
@@ -106,7 +105,7 @@ describe('options: validated at construction', function () {
   });
 
   it('accepts Infinity where it means "no limit", and a fixed retryDelay', () => {
-    const c = resolveOptions(URL_OK, { maxQueue: Infinity, maxAttempts: Infinity, retryDelay: 250, protocols: 'v1' }, node);
+    const c = resolveOptions({ maxQueue: Infinity, maxAttempts: Infinity, retryDelay: 250, protocols: 'v1' }, node);
     expect(c.maxQueue).to.equal(Infinity);
     expect(c.retryDelay).to.equal(250);
     expect(c.protocols).to.deep.equal(['v1']);
@@ -114,13 +113,53 @@ describe('options: validated at construction', function () {
 
   it('a given WebSocket constructor is driven through the standard API, even on Node', () => {
     const Ws = OtherSocket;
-    expect(resolveOptions(URL_OK, { WebSocket: Ws }, node)).to.include({ WebSocket: Ws, native: false });
+    expect(resolveOptions({ WebSocket: Ws }, node)).to.include({ WebSocket: Ws, native: false });
   });
 
-  it('online$ defaults to the platform’s (browsers), none on Node', () => {
+  it('online$: only a given one is in the config; the platform’s default is made by each machine (see engine.spec)', () => {
     const online$ = new Observable<boolean>();
-    expect(resolveOptions(URL_OK, {}, { ...browser, online$: () => online$ }).online$).to.equal(online$);
-    expect(resolveOptions(URL_OK, {}, node).online$).to.equal(undefined);
+    expect(resolveOptions({ online$ }, browser).online$).to.equal(online$);
+    expect(resolveOptions({}, { ...browser, online$: () => new Observable<boolean>() }).online$).to.equal(undefined);
+    expect(resolveOptions({}, node).online$).to.equal(undefined);
+  });
+});
+
+describe('options: one config for machines made from the same options', function () {
+  this.timeout(2000);
+
+  it('the same options object, or none, gives the same config', () => {
+    const options = { retryDelay: 0, minUptime: 50, protocols: 'chat' };
+    const first = resolveOptions(options, node);
+    expect(resolveOptions(options, node)).to.equal(first);
+    expect(resolveOptions(undefined, node)).to.equal(resolveOptions(undefined, node));
+    // Equal settings from another object are not looked for: the key is the object.
+    expect(resolveOptions({ ...options }, node)).to.not.equal(first);
+  });
+
+  it('an options object changed in place since is validated again and gets a config of its own', () => {
+    const options: Record<string, unknown> = { pingInterval: 1000 };
+    const first = resolveOptions(options, node);
+    options.pingInterval = 2000;
+    const second = resolveOptions(options, node);
+    expect(second).to.not.equal(first);
+    expect([first.pingInterval, second.pingInterval]).to.deep.equal([1000, 2000]);
+    options.pingInterval = -1;
+    expect(() => resolveOptions(options, node)).to.throw(RangeError, /^pingInterval must be/);
+    options.pingInterval = 2000;
+    expect(resolveOptions(options, node)).to.equal(second);
+    options.protocols = ['a', 'b'];
+    const third = resolveOptions(options, node);
+    expect(third.protocols).to.deep.equal(['a', 'b']);
+    (options.protocols as string[]).push('c');
+    expect(resolveOptions(options, node).protocols).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('the same options on another platform (another WebSocket) get a config of their own', () => {
+    const options = { minUptime: 10 };
+    const onNode = resolveOptions(options, node);
+    const elsewhere = resolveOptions(options, { ...node, WebSocket: OtherSocket });
+    expect(elsewhere).to.not.equal(onNode);
+    expect(elsewhere.WebSocket).to.equal(OtherSocket);
   });
 });
 
@@ -168,12 +207,12 @@ describe('options: unknown keys and the words a user reads', function () {
   this.timeout(2000);
 
   it('an unknown option key throws a TypeError naming it and the nearest known name', () => {
-    expect(() => resolveOptions(URL_OK, { pingIntervall: 5 }, node)).to.throw(
+    expect(() => resolveOptions({ pingIntervall: 5 }, node)).to.throw(
       TypeError,
       /unknown option "pingIntervall"; did you mean "pingInterval"\?/,
     );
-    expect(() => resolveOptions(URL_OK, { maxqueue: 5 }, node)).to.throw(TypeError, /did you mean "maxQueue"/);
-    expect(() => resolveOptions(URL_OK, { colour: 'red' }, node))
+    expect(() => resolveOptions({ maxqueue: 5 }, node)).to.throw(TypeError, /did you mean "maxQueue"/);
+    expect(() => resolveOptions({ colour: 'red' }, node))
       .to.throw(TypeError)
       .that.satisfies((e: Error) => e.message.endsWith('unknown option "colour"'));
   });
@@ -181,43 +220,40 @@ describe('options: unknown keys and the words a user reads', function () {
   it('only its own keys are options: inherited ones are not checked, as Object.keys would not list them', () => {
     const options = Object.create({ colour: 'red' }) as Record<string, unknown>;
     options.pingInterval = 5;
-    expect(resolveOptions(URL_OK, options, node).pingInterval).to.equal(5);
-    expect(() => resolveOptions(URL_OK, Object.assign(Object.create(null) as object, { colour: 'red' }), node)).to.throw(
+    expect(resolveOptions(options, node).pingInterval).to.equal(5);
+    expect(() => resolveOptions(Object.assign(Object.create(null) as object, { colour: 'red' }), node)).to.throw(
       TypeError,
       /unknown option "colour"/,
     );
   });
 
   it('a missing URL says what it got', () => {
-    expect(() => resolveOptions(undefined, {}, node)).to.throw(
-      TypeError,
-      /^url must be a string, a URL or a function returning one, got undefined$/,
-    );
+    expect(() => resolveUrl(undefined)).to.throw(TypeError, /^url must be a string, a URL or a function returning one, got undefined$/);
   });
 
   it('retryDelay of the wrong type says a function is allowed too', () => {
-    expect(() => resolveOptions(URL_OK, { retryDelay: '5' }, node)).to.throw(
+    expect(() => resolveOptions({ retryDelay: '5' }, node)).to.throw(
       TypeError,
       /retryDelay must be a number of ms or a function \(attempt\) => ms, got the string "5"/,
     );
   });
 
   it('agent and compress: checked, and agent is Node only', () => {
-    expect(() => resolveOptions(URL_OK, { agent: 'proxy' }, node)).to.throw(TypeError, /^agent must be an http.Agent/);
-    expect(() => resolveOptions(URL_OK, { compress: 'no' }, node)).to.throw(TypeError, /^compress must be a boolean/);
-    expect(() => resolveOptions(URL_OK, { agent: {} }, browser)).to.throw(TypeError, /^agent cannot be set for a browser WebSocket/);
-    expect(resolveOptions(URL_OK, {}, node)).to.include({ compress: true, agent: undefined });
-    expect(resolveOptions(URL_OK, { compress: false }, node).compress).to.equal(false);
+    expect(() => resolveOptions({ agent: 'proxy' }, node)).to.throw(TypeError, /^agent must be an http.Agent/);
+    expect(() => resolveOptions({ compress: 'no' }, node)).to.throw(TypeError, /^compress must be a boolean/);
+    expect(() => resolveOptions({ agent: {} }, browser)).to.throw(TypeError, /^agent cannot be set for a browser WebSocket/);
+    expect(resolveOptions({}, node)).to.include({ compress: true, agent: undefined });
+    expect(resolveOptions({ compress: false }, node).compress).to.equal(false);
   });
 
   it('codec: an object with encode and decode; its format is the default frame type', () => {
     const codec = { encode: String, decode: String, format: 'text' as const };
-    expect(resolveOptions(URL_OK, { codec }, node).format).to.equal('text');
-    expect(resolveOptions(URL_OK, { codec, format: 'binary' }, node).format).to.equal('binary');
-    expect(() => resolveOptions(URL_OK, { codec: { encode: String } }, node)).to.throw(
+    expect(resolveOptions({ codec }, node).format).to.equal('text');
+    expect(resolveOptions({ codec, format: 'binary' }, node).format).to.equal('binary');
+    expect(() => resolveOptions({ codec: { encode: String } }, node)).to.throw(
       TypeError,
       /^codec must be an object with encode and decode/,
     );
-    expect(() => resolveOptions(URL_OK, { codec: { ...codec, format: 'json' } }, node)).to.throw(TypeError, /^codec.format must be/);
+    expect(() => resolveOptions({ codec: { ...codec, format: 'json' } }, node)).to.throw(TypeError, /^codec.format must be/);
   });
 });

@@ -445,10 +445,10 @@ describe('engine: the loop', function () {
     const scheduler = new TestScheduler(() => undefined);
     scheduler.run(() => {
       const server = new FakeServer({ scheduler });
-      const engine = new Engine(resolveOptions('ws://test/', { WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
+      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
       const inside = engine as unknown as { upstream: Subscription | undefined; _finalizers: unknown };
       expect(inside.upstream).to.be.instanceOf(Subscription);
-      expect(inside._finalizers).to.equal(null);
+      expect(inside._finalizers).to.equal(undefined);
       const states: string[] = [];
       engine.state$.subscribe((s) => states.push(s.state));
       scheduler.flush();
@@ -460,12 +460,38 @@ describe('engine: the loop', function () {
     });
   });
 
+  it('machines that share a config each make the platform’s default online$ for themselves', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      const made: BehaviorSubject<boolean>[] = [];
+      const platform = {
+        ...nodePlatform,
+        online$: () => {
+          made.push(new BehaviorSubject(false));
+          return made[made.length - 1]!.asObservable();
+        },
+      };
+      const options = { WebSocket: server.WebSocket, scheduler };
+      const config = resolveOptions(options, platform);
+      expect(resolveOptions(options, platform)).to.equal(config);
+      const engines = [new Engine('ws://test/a', config, platform), new Engine('ws://test/b', config, platform)];
+      expect(made).to.have.length(2);
+      expect(engines.map((e) => e.statusCast.value?.state)).to.deep.equal([State.WAITING, State.WAITING]);
+      made[1]!.next(true);
+      scheduler.flush();
+      expect(engines.map((e) => e.statusCast.value?.state)).to.deep.equal([State.WAITING, State.CONNECTED]);
+      expect(engines.map((e) => e.latestUrl)).to.deep.equal(['ws://test/a', 'ws://test/b']);
+      for (const e of engines) e.command(Command.QUIT);
+    });
+  });
+
   it('the loop’s error (what scan passes on when the reducer throws) ends the loop and is reported as RxJS reports it, not thrown into the caller', async () => {
     const boom = new Error('bug');
     const reported = await collectUnhandled(() => {
       const scheduler = new TestScheduler(() => undefined);
       const server = new FakeServer({ scheduler });
-      const engine = new Engine(resolveOptions('ws://test/', { WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
+      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
       engine.error(boom);
       expect(engine.closed).to.equal(true);
     });

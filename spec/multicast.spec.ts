@@ -90,6 +90,34 @@ describe('Multicast', function () {
     expect(got).to.deep.equal([1]);
   });
 
+  it('a callback subscription does what a Subscription does, with only the fields it uses until then', () => {
+    const m = new Multicast<number>();
+    const got: number[] = [];
+    const sub = m.observable.subscribe((v) => got.push(v));
+    expect(Object.keys(sub).sort()).to.deep.equal(['callback', 'closed']);
+    const torn: string[] = [];
+    sub.add(() => torn.push('added'));
+    const removed = () => torn.push('removed');
+    sub.add(removed);
+    sub.remove(removed);
+    // Held by a parent: unsubscribed with it, and the parent lets go of it when it ends first.
+    const parent = new Subscription();
+    parent.add(sub);
+    m.emit(1);
+    parent.unsubscribe();
+    expect(sub.closed).to.equal(true);
+    expect(torn).to.deep.equal(['added']);
+    m.emit(2);
+    expect(got).to.deep.equal([1]);
+    const other = m.observable.subscribe((v) => got.push(v * 10));
+    const keeper = new Subscription();
+    keeper.add(other);
+    other.unsubscribe();
+    keeper.unsubscribe(); // other already gone from keeper: nothing runs twice
+    m.emit(3);
+    expect(got).to.deep.equal([1]);
+  });
+
   it('calls a partial observer as a method of that observer, and ends it on completion', () => {
     const m = new Multicast<number>();
     const observer = {

@@ -15,7 +15,7 @@ interface Asked {
 /** The policy functions over a host that records its reports, as the engine is their host. */
 function policy(options: MachineOptions): { policy: Asked; reports: [string, unknown][] } {
   const reports: [string, unknown][] = [];
-  const config = resolveOptions('ws://127.0.0.1:1/', options, nodePlatform);
+  const config = resolveOptions(options, nodePlatform);
   const host = { config, report: (option: string, cause: unknown) => void reports.push([option, cause]) };
   return {
     policy: {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConnectTimeoutError, MachineError, PongTimeoutError, ReconnectError } from '../lib/errors.js';
 import { initialContext, transition, type Context, type Effect, type Event, type LoopCommand, type Policy } from '../lib/reducer.js';
-import { Command, State } from '../lib/types.js';
+import { Command, State, type Status } from '../lib/types.js';
 
 const policy: Policy = {
   connectTimeout: 5000,
@@ -378,6 +378,21 @@ describe('reducer: transition(from, event) → [to, effects]', function () {
 
   it('returns the same context object when nothing changes (cheap to compare)', () => {
     expect(transition(connected, { type: 'RETRY', id: 1 }, policy)[0]).to.equal(connected);
+  });
+
+  it('CONNECTED without a sub-protocol is one frozen status shared by every connection; with one, a status of its own', () => {
+    const statusOf = (protocol: string): Status | undefined => {
+      const opened = transition(transition(idle, { type: 'START' }, policy)[0], { type: 'OPENED', id: 1, protocol }, policy)[1];
+      const effect = opened.find((e) => e.type === 'status');
+      return effect?.type === 'status' ? effect.status : undefined;
+    };
+    const plain = statusOf('');
+    expect(plain).to.deep.equal({ state: State.CONNECTED, protocol: '' });
+    expect(statusOf('')).to.equal(plain);
+    expect(Object.isFrozen(plain)).to.equal(true);
+    const chat = statusOf('chat');
+    expect(chat).to.deep.equal({ state: State.CONNECTED, protocol: 'chat' });
+    expect(chat).to.not.equal(statusOf('chat'));
   });
 
   it('asks shouldReconnect with the error of the drop', () => {
