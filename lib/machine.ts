@@ -56,8 +56,7 @@ export class MachineCore<In = Message, Out = Sendable> {
    * @throws TypeError, SyntaxError or RangeError naming the URL or option that is wrong.
    */
   constructor(url: string | URL | UrlProvider, options: MachineOptions<In, Out> | undefined, platform: Platform) {
-    const config = resolveOptions(options, platform);
-    const engine = new Engine<In, Out>(resolveUrl(url), config, platform);
+    const engine = new Engine<In, Out>(resolveUrl(url), resolveOptions(options, platform), platform);
     this.engine = engine;
   }
 

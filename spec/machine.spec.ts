@@ -554,6 +554,19 @@ describe('Machine in virtual time (TestScheduler + FakeServer)', function () {
     expect(frames).to.deep.equal([]);
   });
 
+  it('at construction the URL is checked first, then the options; nothing is opened when either is wrong', () => {
+    const opened: string[] = [];
+    const WebSocket = function (url: string) {
+      opened.push(url);
+    } as unknown as MachineOptions['WebSocket'];
+    expect(() => new Machine('ftp://127.0.0.1/', { pingIntervall: 5, WebSocket } as MachineOptions)).to.throw(SyntaxError, /scheme "ftp:"/);
+    expect(() => new Machine('ws://127.0.0.1/', { pingIntervall: 5, WebSocket } as MachineOptions)).to.throw(
+      TypeError,
+      /unknown option "pingIntervall"; did you mean "pingInterval"\?/,
+    );
+    expect(opened).to.deep.equal([]);
+  });
+
   it('command.complete() and command.error() stop like QUIT; later calls are ignored', () => {
     for (const end of ['complete', 'error'] as const) {
       const scheduler = new TestScheduler((a, b) => {
