@@ -316,18 +316,22 @@ function share(options: object, config: SparseConfig): SparseConfig {
   return config;
 }
 
-/** Same own settings: the same values, and lists with the same items (`protocols: 'a'` makes a new list each time). */
+/** The same own settings (what differs from the defaults), each the same by `sameSetting`. */
 function sameSettings(a: SparseConfig, b: SparseConfig): boolean {
   let own = 0;
   for (const key in a) {
     if (!Object.prototype.hasOwnProperty.call(a, key)) continue;
     own++;
-    const x: unknown = (a as Record<string, unknown>)[key];
-    const y: unknown = (b as Record<string, unknown>)[key];
-    if (x !== y && !(Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((item, i) => item === y[i]))) return false;
+    if (!sameSetting((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
   }
   for (const key in b) if (Object.prototype.hasOwnProperty.call(b, key)) own--;
   return own === 0;
+}
+
+/** The same value, or lists with the same items (`protocols: 'a'` makes a new list each time). */
+function sameSetting(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  return Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((item, i) => item === y[i]);
 }
 
 /**
