@@ -3,7 +3,6 @@ import { checkHeaders, type Config } from './config.js';
 import { errorText } from './describe.js';
 import { ConnectError, HandshakeError, type MachineError } from './errors.js';
 import type { Link, UrlProvider } from './options.js';
-import type { Platform } from './platform.js';
 import type { KeepAliveSignal, Watched } from './keepalive.js';
 import type { Event } from './reducer.js';
 import type { Sink, Transport } from './transport.js';
@@ -15,12 +14,11 @@ export interface AttemptHost {
   /** The URL argument, validated: a URL, or the provider to call before every attempt. */
   readonly target: string | UrlProvider;
   readonly config: Config;
-  readonly platform: Platform;
   /** The machine's event loop: everything an attempt learns goes there as an event. */
   event(event: Event): void;
   /** A received message (`bytes` of payload): the hot path to `input$`. */
   message(message: Message, bytes: number): void;
-  /** A pong arrived, at `now`. */
+  /** A pong arrived, at `now` (on the config's clock). */
   pong(now: number): void;
   /** The URL this attempt is about to open (for `machine.url`). */
   opening(url: string): void;
@@ -39,7 +37,7 @@ function toObservable<T>(value: T | PromiseLike<T>): Observable<T> {
  */
 export class Attempt implements Sink, Watched {
   transport: Transport | undefined;
-  /** Time of the latest incoming frame, for keep-alive. */
+  /** Time of the latest incoming frame (on the config's clock), for keep-alive. */
   seen = 0;
   /** Provider calls, the handshake, a scheduled failure: cancelled when the attempt settles or ends. */
   private work: Subscription | undefined;
@@ -121,7 +119,7 @@ export class Attempt implements Sink, Watched {
   // Sink: what the socket reports.
 
   open(protocol: string): void {
-    this.seen = this.host.config.scheduler.now();
+    this.seen = this.host.config.clock.now();
     this.host.event({ type: 'OPENED', id: this.id, protocol });
   }
 
@@ -132,11 +130,11 @@ export class Attempt implements Sink, Watched {
   }
 
   activity(): void {
-    this.seen = this.host.config.scheduler.now();
+    this.seen = this.host.config.clock.now();
   }
 
   pong(): void {
-    const now = this.host.config.scheduler.now();
+    const now = this.host.config.clock.now();
     this.seen = now;
     this.host.pong(now);
   }
@@ -152,9 +150,9 @@ export class Attempt implements Sink, Watched {
 
   private openSocket(url: string, headers: Readonly<Record<string, string>> | undefined): void {
     this.host.opening(url);
-    const { config, platform } = this.host;
+    const config = this.host.config;
     try {
-      this.transport = platform.open(config, { url, protocols: config.protocols, headers }, this);
+      this.transport = config.platform.open(config, { url, protocols: config.protocols, headers }, this);
     } catch (error) {
       this.failLater(new ConnectError(`could not open a WebSocket: ${errorText(error)}`, { cause: error }));
     }

@@ -1,5 +1,6 @@
 import { asyncScheduler, isObservable, type Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { backoff } from './backoff.js';
+import { clockOf, type Clock } from './clock.js';
 import type { Codec } from './codec.js';
 import { describeValue } from './describe.js';
 import { toMessage } from './message.js';
@@ -50,6 +51,10 @@ export interface Config {
   readonly followRedirects: boolean;
   readonly agent: object | undefined;
   readonly compress: boolean;
+  /** The sockets to drive: the entry point's, which the config was resolved for. */
+  readonly platform: Platform;
+  /** The scheduler's clock (`clockOf(scheduler)`), which every machine of the scheduler shares. */
+  readonly clock: Clock;
 }
 
 /** Every option a machine knows, to name the nearest one when a key is misspelt. */
@@ -294,6 +299,8 @@ export function resolveOptions(options: unknown, platform: Platform): Config {
   put(c, 'followRedirects', flag('followRedirects', o.followRedirects, false));
   put(c, 'agent', o.agent);
   put(c, 'compress', flag('compress', o.compress, true));
+  put(c, 'platform', platform);
+  put(c, 'clock', clockOf(scheduler));
   return share(o, c) as unknown as Config;
 }
 
@@ -338,7 +345,7 @@ function sameSetting(x: unknown, y: unknown): boolean {
  * Every default, held once: a machine's config has it as prototype and keeps as its own only what
  * differs, so ten thousand machines made with a few options do not each carry every setting.
  */
-const DEFAULTS: Omit<Config, 'WebSocket' | 'native'> = {
+const DEFAULTS: Omit<Config, 'WebSocket' | 'native' | 'platform' | 'clock'> = {
   codec: undefined,
   headers: undefined,
   protocols: undefined,

@@ -7,7 +7,6 @@ import { toMessage } from './message.js';
 import { Multicast } from './multicast.js';
 import { Outbox, type Parcel } from './outbox.js';
 import type { UrlProvider } from './options.js';
-import type { Platform } from './platform.js';
 import { keepAliveOn, retryDelayOf, shouldReconnectOn, type PolicyHost } from './policy.js';
 import { SEED, transition, type Effect, type Event, type LoopCommand, type Policy, type Step } from './reducer.js';
 import type { RequestHost } from './request.js';
@@ -62,7 +61,6 @@ export class Engine<In, Out>
   constructor(
     readonly target: string | UrlProvider,
     readonly config: Config,
-    readonly platform: Platform,
   ) {
     super();
     this.latestUrl = typeof target === 'string' ? target : '';
@@ -75,7 +73,7 @@ export class Engine<In, Out>
     this.events.pipe(scan(advance.bind(this), SEED)).subscribe(this);
     // online$ before START, so that its current value decides the first state. Its subscription
     // goes with the loop's (a finalizer: only machines with an online$ pay for one).
-    const online = (config.online$ ?? platform.online$?.())?.subscribe({
+    const online = (config.online$ ?? config.platform.online$?.())?.subscribe({
       next: (online) => this.events.next({ type: 'ONLINE', online: Boolean(online as unknown) }), // untyped callers: any truthy value
       error: ignore,
     });
@@ -164,6 +162,10 @@ export class Engine<In, Out>
     return this.config.scheduler;
   }
 
+  get clock(): Config['clock'] {
+    return this.config.clock;
+  }
+
   command(command: LoopCommand): void {
     if (command !== Command.QUIT) this.events.next({ type: 'COMMAND', command });
     else if (!this.stopped) {
@@ -204,7 +206,7 @@ export class Engine<In, Out>
     const counters = this.counters;
     counters.messagesIn++;
     counters.bytesIn += bytes;
-    if (this.heartbeatAt !== undefined) this.answered('heartbeat', this.config.scheduler.now());
+    if (this.heartbeatAt !== undefined) this.answered('heartbeat', this.config.clock.now());
     const codec = this.config.codec;
     if (codec === undefined) {
       this.inputCast.emit(message as In);
@@ -286,7 +288,7 @@ export class Engine<In, Out>
     const counters = this.counters;
     if (status.state === State.CONNECTED) {
       counters.connects++;
-      counters.connectedSince = this.config.scheduler.now();
+      counters.connectedSince = this.config.clock.now();
     } else {
       counters.connectedSince = undefined;
       if (status.error !== undefined) {
@@ -322,7 +324,7 @@ export class Engine<In, Out>
   private ping(id: number): void {
     const transport = this.ifCurrent(id)?.transport;
     if (transport === undefined) return;
-    const now = this.config.scheduler.now();
+    const now = this.config.clock.now();
     if (transport.ping()) this.pingAt ??= now;
     else if (this.config.heartbeat !== undefined && this.outbox.sendNow(transport, this.config.heartbeat)) this.heartbeatAt ??= now;
   }
@@ -335,7 +337,7 @@ export class Engine<In, Out>
 
   private keepAliveFor(id: number): void {
     const attempt = this.ifCurrent(id);
-    if (attempt !== undefined) this.timers.keepAlive(attempt, this.config.pingInterval, this.config.pongTimeout);
+    if (attempt !== undefined) this.timers.keepAlive(attempt, this.config);
   }
 
   private stop(): void {

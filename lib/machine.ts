@@ -56,7 +56,7 @@ export class MachineCore<In = Message, Out = Sendable> {
    * @throws TypeError, SyntaxError or RangeError naming the URL or option that is wrong.
    */
   constructor(url: string | URL | UrlProvider, options: MachineOptions<In, Out> | undefined, platform: Platform) {
-    const engine = new Engine<In, Out>(resolveUrl(url), resolveOptions(options, platform), platform);
+    const engine = new Engine<In, Out>(resolveUrl(url), resolveOptions(options, platform));
     this.engine = engine;
   }
 
@@ -105,7 +105,7 @@ export class MachineCore<In = Message, Out = Sendable> {
 
   /** A snapshot of the counters: connects, drops, messages and bytes both ways, rtt … */
   stats(): Stats {
-    return this.engine.counters.snapshot();
+    return this.engine.counters.snapshot(this.engine.clock.epoch);
   }
 
   /**

@@ -70,9 +70,11 @@ export class Counters {
   dropped = 0;
   decodeErrors = 0;
   rtt: number | undefined = undefined;
+  /** On the machine's clock (`Clock.now`): a small number, not a heap number; see `snapshot`. */
   connectedSince: number | undefined = undefined;
 
-  snapshot(): Stats {
+  /** The counters as `Stats`; `epoch` is the clock's, to give `connectedSince` on the scheduler's own time. */
+  snapshot(epoch: number): Stats {
     const { connects, drops, failures, messagesIn, messagesOut, bytesIn, bytesOut, dropped, decodeErrors, rtt, connectedSince } = this;
     const stats: { -readonly [K in keyof Stats]: Stats[K] } = {
       connects,
@@ -86,7 +88,7 @@ export class Counters {
       decodeErrors,
     };
     if (rtt !== undefined) stats.rtt = rtt;
-    if (connectedSince !== undefined) stats.connectedSince = connectedSince;
+    if (connectedSince !== undefined) stats.connectedSince = epoch + connectedSince;
     return stats;
   }
 }

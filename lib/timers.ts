@@ -1,6 +1,5 @@
-import type { SchedulerLike } from 'rxjs';
-import { clockOf, Deadline, type Clock } from './clock.js';
-import { keepAlive, type KeepAlive, type Watched } from './keepalive.js';
+import { Deadline, type Clock } from './clock.js';
+import { keepAlive, type KeepAlive, type KeepAliveSettings, type Watched } from './keepalive.js';
 import type { Event, TimerName } from './reducer.js';
 
 type OneShotName = Exclude<TimerName, 'keepalive'>;
@@ -8,9 +7,9 @@ type OneShotName = Exclude<TimerName, 'keepalive'>;
 /** The event each one-shot timer raises when it fires. */
 const FIRES = { connect: 'CONNECT_TIMEOUT', retry: 'RETRY', uptime: 'STABLE' } as const;
 
-/** The machine: its scheduler, and its loop, where timer events go. */
+/** The machine: its scheduler's clock, and its loop, where timer events go. */
 export interface TimerHost {
-  readonly scheduler: SchedulerLike;
+  readonly clock: Clock;
   event(event: Event): void;
 }
 
@@ -20,13 +19,16 @@ export interface TimerHost {
  */
 class OneShot extends Deadline {
   constructor(
-    clock: Clock,
     due: number,
     private readonly timers: Timers,
     private readonly name: OneShotName,
     private readonly id: number,
   ) {
-    super(clock, due);
+    super(due);
+  }
+
+  protected override get clock(): Clock {
+    return this.timers.clock;
   }
 
   override check(): undefined {
@@ -51,20 +53,23 @@ export class Timers {
 
   constructor(private readonly host: TimerHost) {}
 
+  get clock(): Clock {
+    return this.host.clock;
+  }
+
   start(name: OneShotName, id: number, ms: number): void {
     this[name]?.unsubscribe();
-    const scheduler = this.host.scheduler;
-    const clock = clockOf(scheduler);
-    const now = scheduler.now();
-    const timer = new OneShot(clock, now + ms, this, name, id);
+    const clock = this.host.clock;
+    const now = clock.now();
+    const timer = new OneShot(now + ms, this, name, id);
     this[name] = timer;
     clock.add(timer, now);
   }
 
   /** Watches a connection's frames: PING_DUE after silence, PONG_TIMEOUT after an unanswered ping. */
-  keepAlive(watched: Watched, pingInterval: number, pongTimeout: number): void {
+  keepAlive(watched: Watched, settings: KeepAliveSettings): void {
     this.keepalive?.unsubscribe();
-    this.keepalive = keepAlive(watched, pingInterval, pongTimeout, this.host.scheduler);
+    this.keepalive = keepAlive(watched, settings);
   }
 
   /** A pong answered the ping: the keep-alive counts the next silence from it. */

@@ -37,7 +37,6 @@ function attempt(
     const host: AttemptHost = {
       target: resolveUrl(url),
       config,
-      platform,
       event: (e) => events.push([scheduler.now(), e]),
       message: () => undefined,
       pong: () => undefined,

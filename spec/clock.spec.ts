@@ -6,14 +6,14 @@ import { Clock, clockOf, Deadline } from '../lib/clock.js';
 /** A deadline that reports its name once when due, or again `every` ms while `every` is set. */
 class Named extends Deadline<string> {
   constructor(
-    clock: Clock,
+    protected readonly clock: Clock,
     due: number,
     private readonly name: string,
     private readonly got: string[],
     private readonly onSignal?: () => void,
     private readonly every?: number,
   ) {
-    super(clock, due);
+    super(due);
   }
 
   override check(now: number): number | undefined {

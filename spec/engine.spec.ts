@@ -445,7 +445,7 @@ describe('engine: the loop', function () {
     const scheduler = new TestScheduler(() => undefined);
     scheduler.run(() => {
       const server = new FakeServer({ scheduler });
-      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
+      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler }, nodePlatform));
       const inside = engine as unknown as { upstream: Subscription | undefined; _finalizers: unknown };
       expect(inside.upstream).to.be.instanceOf(Subscription);
       expect(inside._finalizers).to.equal(undefined);
@@ -475,7 +475,7 @@ describe('engine: the loop', function () {
       const options = { WebSocket: server.WebSocket, scheduler };
       const config = resolveOptions(options, platform);
       expect(resolveOptions(options, platform)).to.equal(config);
-      const engines = [new Engine('ws://test/a', config, platform), new Engine('ws://test/b', config, platform)];
+      const engines = [new Engine('ws://test/a', config), new Engine('ws://test/b', config)];
       expect(made).to.have.length(2);
       expect(engines.map((e) => e.statusCast.value?.state)).to.deep.equal([State.WAITING, State.WAITING]);
       made[1]!.next(true);
@@ -491,7 +491,7 @@ describe('engine: the loop', function () {
     const reported = await collectUnhandled(() => {
       const scheduler = new TestScheduler(() => undefined);
       const server = new FakeServer({ scheduler });
-      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler }, nodePlatform), nodePlatform);
+      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler }, nodePlatform));
       engine.error(boom);
       expect(engine.closed).to.equal(true);
     });

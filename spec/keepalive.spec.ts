@@ -1,11 +1,20 @@
 import { expect } from 'chai';
-import type { SchedulerAction } from 'rxjs';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { keepAlive, type KeepAliveSignal, type Watched } from '../lib/keepalive.js';
+import { clockOf } from '../lib/clock.js';
+import { keepAlive, type KeepAliveSettings, type KeepAliveSignal, type Watched } from '../lib/keepalive.js';
 
 /** The connection a test watches: `seen` is set by the test, signals go to `report`. */
 function watching(activity: { seen: number }, report: (signal: KeepAliveSignal) => void): Watched {
   return Object.assign(activity, { keepAliveSignal: report });
+}
+
+/**
+ * A keep-alive's settings on `scheduler`'s clock. Every test makes that clock at time 0, so the
+ * clock's time (what `seen` is in) is the scheduler's.
+ */
+function settings(pingInterval: number, pongTimeout: number, scheduler: SchedulerLike): KeepAliveSettings {
+  return { pingInterval, pongTimeout, clock: clockOf(scheduler) };
 }
 
 describe('keepAlive', function () {
@@ -20,9 +29,7 @@ describe('keepAlive', function () {
       for (const t of frames) scheduler.schedule(() => (activity.seen = scheduler.now()), t);
       const sub = keepAlive(
         watching(activity, (s) => got.push([scheduler.now(), s])),
-        interval,
-        timeout,
-        scheduler,
+        settings(interval, timeout, scheduler),
       );
       scheduler.schedule(() => sub.unsubscribe(), until);
     });
@@ -75,9 +82,7 @@ describe('keepAlive', function () {
                 if (answer === 'pong') sub.answered();
               }, 5);
             }),
-            interval,
-            timeout,
-            scheduler,
+            settings(interval, timeout, scheduler),
           );
           scheduler.schedule(() => sub.unsubscribe(), 4 * (interval + 5) + 1);
         });
@@ -113,9 +118,7 @@ describe('keepAlive', function () {
               if (pong) sub.answered();
             }, 5),
           ),
-          100,
-          40,
-          counting,
+          settings(100, 40, counting),
         );
         scheduler.schedule(() => sub.unsubscribe(), 1000);
       });
@@ -137,9 +140,7 @@ describe('keepAlive', function () {
       const activity = { seen: 0 };
       const sub = keepAlive(
         watching(activity, () => scheduler.schedule(() => (activity.seen = scheduler.now()), 5)),
-        100,
-        40,
-        counting,
+        settings(100, 40, counting),
       );
       scheduler.schedule(() => sub.unsubscribe(), 1000);
     });
@@ -188,21 +189,15 @@ describe('keepAlive', function () {
       const b = { seen: 0 };
       const watchA = keepAlive(
         watching(a, (s) => got.push(`${scheduler.now()} a ${s}`)),
-        100,
-        40,
-        counting,
+        settings(100, 40, counting),
       );
       keepAlive(
         watching(b, (s) => got.push(`${scheduler.now()} b ${s}`)),
-        70,
-        500,
-        counting,
+        settings(70, 500, counting),
       );
       keepAlive(
         watching({ seen: 0 }, (s) => got.push(`other ${other.now()} ${s}`)),
-        10,
-        10,
-        other,
+        settings(10, 10, other),
       );
       scheduler.schedule(() => (b.seen = scheduler.now()), 75);
       scheduler.schedule(() => watchA.unsubscribe(), 120);
@@ -228,9 +223,7 @@ describe('keepAlive', function () {
         if (answerAt !== undefined) scheduler.schedule(() => (activity.seen = late.now()), answerAt);
         const watch = keepAlive(
           watching(activity, (signal) => got.push(`${scheduler.now()} ${signal}`)),
-          100,
-          40,
-          late,
+          settings(100, 40, late),
         );
         scheduler.schedule(() => watch.unsubscribe(), 200);
       });
@@ -249,9 +242,7 @@ describe('keepAlive', function () {
       for (let t = 1; t < 1000; t++) scheduler.schedule(() => (activity.seen = scheduler.now()), t);
       const sub = keepAlive(
         watching(activity, () => undefined),
-        100,
-        40,
-        counting,
+        settings(100, 40, counting),
       );
       scheduler.schedule(() => sub.unsubscribe(), 1000);
     });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { TestScheduler } from 'rxjs/testing';
+import { clockOf } from '../lib/clock.js';
 import type { Event } from '../lib/reducer.js';
 import { Timers } from '../lib/timers.js';
 
@@ -10,7 +11,7 @@ describe('Timers', function () {
     const scheduler = new TestScheduler(() => undefined);
     const got: [number, Event][] = [];
     const event = (e: Event): void => void got.push([scheduler.now(), e]);
-    scheduler.run(() => body(new Timers({ scheduler, event }), scheduler, event));
+    scheduler.run(() => body(new Timers({ clock: clockOf(scheduler), event }), scheduler, event));
     return got;
   }
 
@@ -35,7 +36,7 @@ describe('Timers', function () {
         t.start('connect', 2, 60);
         t.start('retry', 3, 10);
         t.cancel('retry');
-        t.keepAlive({ seen: 0, keepAliveSignal: (type) => event({ type, id: 4 }) }, 40, 10);
+        t.keepAlive({ seen: 0, keepAliveSignal: (type) => event({ type, id: 4 }) }, { pingInterval: 40, pongTimeout: 10, clock: t.clock });
         s.schedule(() => t.cancelAll(), 45);
       }),
     ).to.deep.equal([[40, { type: 'PING_DUE', id: 4 }]]);
@@ -45,8 +46,8 @@ describe('Timers', function () {
     const scheduler = new TestScheduler(() => undefined);
     const got: string[] = [];
     scheduler.run(() => {
-      const a = new Timers({ scheduler, event: (e) => got.push(`${scheduler.now()} a ${e.type}`) });
-      const b = new Timers({ scheduler, event: (e) => got.push(`${scheduler.now()} b ${e.type}`) });
+      const a = new Timers({ clock: clockOf(scheduler), event: (e) => got.push(`${scheduler.now()} a ${e.type}`) });
+      const b = new Timers({ clock: clockOf(scheduler), event: (e) => got.push(`${scheduler.now()} b ${e.type}`) });
       b.start('uptime', 1, 30);
       a.start('connect', 1, 30);
       b.start('retry', 1, 10);
@@ -60,7 +61,7 @@ describe('Timers', function () {
     const got: string[] = [];
     scheduler.run(() => {
       const timers: Timers = new Timers({
-        scheduler,
+        clock: clockOf(scheduler),
         event: (e) => {
           got.push(`${scheduler.now()} ${e.type}`);
           if (e.type === 'STABLE') timers.cancel('connect');
@@ -82,7 +83,7 @@ describe('Timers', function () {
         schedule: ((...args: Parameters<typeof scheduler.schedule>) => (made++, scheduler.schedule(...args))) as typeof scheduler.schedule,
       };
       for (let id = 1; id <= 1000; id++) {
-        const t = new Timers({ scheduler: counting, event: (e) => got.push(e) });
+        const t = new Timers({ clock: clockOf(counting), event: (e) => got.push(e) });
         t.start('connect', id, 100 + (id % 7));
         if (id % 10 !== 1) t.cancel('connect'); // most sockets open before their timeout
       }
