@@ -103,6 +103,25 @@ describe('Clock', function () {
     expect(pending).to.equal(0);
   });
 
+  it("counts whole milliseconds from the scheduler's time when it was made, and keeps deadlines on that count", () => {
+    const test = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    let times: number[] = [];
+    test.run(() => {
+      // Date's time, with a fraction: the clock's own count is small and whole.
+      const dated: SchedulerLike = { now: () => 1_764_460_800_000.25 + test.now(), schedule: test.schedule.bind(test) };
+      test.schedule(() => {
+        const clock = new Clock(dated);
+        expect(clock.epoch).to.equal(1_764_460_800_005.25);
+        times = [clock.now()];
+        clock.add(new Named(clock, clock.now() + 10, 'a', got), clock.now());
+        test.schedule(() => times.push(clock.now()), 7);
+      }, 5);
+    });
+    expect(times).to.deep.equal([0, 7]);
+    expect(got).to.deep.equal(['1764460800015.25 a']); // 10 ms after it was made, on the scheduler's time
+  });
+
   it('a repeating deadline stays until unsubscribed; each scheduler has its own clock', () => {
     const a = new TestScheduler(() => undefined);
     const b = new TestScheduler(() => undefined);

@@ -68,9 +68,11 @@ describe('integration: channels, requests and stats over real sockets', function
 
   it('stats on the ws path: UTF-8 bytes both ways, and rtt from the pong of a ping', async () => {
     const server = await wsServer(({ socket }) => socket.on('message', (data: Buffer) => socket.send(data.toString())));
+    const before = Date.now();
     const machine = new Machine(server.url, { format: 'text', pingInterval: 0 });
     machines.push(machine as never);
     await nextState(machine, 'CONNECTED');
+    const after = Date.now();
     const replies: unknown[] = [];
     machine.input$.subscribe((m) => replies.push(m));
     machine.output.next('é€');
@@ -80,6 +82,7 @@ describe('integration: channels, requests and stats over real sockets', function
     const stats = machine.stats();
     expect(stats).to.include({ messagesOut: 1, bytesOut: 5, messagesIn: 1, bytesIn: 5, connects: 1 });
     expect(stats.rtt).to.be.at.least(0).and.below(2000);
-    expect(stats.connectedSince).to.be.a('number');
+    // On Date's time (the machine keeps it on its clock, counted from the clock's epoch).
+    expect(stats.connectedSince).to.be.at.least(before).and.at.most(after);
   });
 });
