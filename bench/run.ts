@@ -145,6 +145,13 @@ const filtered = [
   argv['memory-window'],
 ].some(Boolean);
 const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel accept queue is 4096)
+/**
+ * The wait between the scale scenario's memory reading and its idle window. The reading collects
+ * four times, and V8's memory reducer answers a full collection with mark-compacts of its own: the
+ * first about 8 s later (kLongDelayMs), up to two more 0.5 s apart (kShortDelayMs). Those are the
+ * harness's doing, so the window opens after them; 12 s leaves a margin for a busy core.
+ */
+const REDUCER_SETTLE_MS = 12_000;
 // The memory rows depend on when V8's young-generation collections fall within a burst of opens
 // (bench/RESULTS.md, "The memory rows"); a smaller window shows how much.
 const memoryWindow = argv['memory-window'] ? Number(argv['memory-window']) : WINDOW;
@@ -572,8 +579,8 @@ async function fleet(
     const { pings } = await server.call<{ pings: number }>('stats');
     const res = await f.call<Omit<FleetResult, 'pings'>>(
       'run',
-      { lib, url: `${base}/idle`, n, window, settleMs, idleMs, options },
-      120_000 + idleMs + settleMs,
+      { lib, url: `${base}/idle`, n, window, settleMs, idleMs, quietMs: idleMs > 0 ? REDUCER_SETTLE_MS : 0, options },
+      120_000 + idleMs + settleMs + REDUCER_SETTLE_MS,
     );
     const after = await server.call<{ pings: number }>('stats');
     return { ...res, pings: (after.pings - pings) / n };
@@ -644,7 +651,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
   const keepAlive = `ping after ${pingInterval / 1000} s of silence, pong deadline ${pongTimeout / 1000} s`;
   const cpu = metric({
     key: 'scale-cpu',
-    title: `${title}: idle CPU over ${idleMs / 1000} s from ${cfg.scaleSettleMs / 1000} s after the last open, keep-alive on (${keepAlive}); ratio to raw ws with the same keep-alive written by hand (ws-keepalive)`,
+    title: `${title}: idle CPU over ${idleMs / 1000} s from ${(cfg.scaleSettleMs + REDUCER_SETTLE_MS) / 1000} s after the last open (${REDUCER_SETTLE_MS / 1000} s after the memory reading's forced collections), keep-alive on (${keepAlive}); ratio to raw ws with the same keep-alive written by hand (ws-keepalive)`,
     unit: '% of one core',
     better: 'lower',
     fmt: fixed(2),
@@ -680,7 +687,8 @@ async function scale(n: number, idleMs: number): Promise<void> {
     libs: group,
   });
   await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, [connect, rss, cpu, pings, reopened, gc], async (lib, r) => {
-    // The idle window starts after a settling time, past V8's post-growth memory-reducer GCs.
+    // The idle window starts after a settling time (past V8's post-growth memory-reducer GCs), the
+    // memory reading, and REDUCER_SETTLE_MS (past the reducer's answer to the reading's collections).
     const options = lib === 'ws' ? undefined : { pingInterval, pongTimeout };
     const res = await fleet(lib, n, r >= 0 ? idleMs : 0, 'scale', r >= 0 ? cfg.scaleSettleMs : 1000, [], options);
     if (res.reopened) log(`  ${lib}: ${res.reopened} connections reopened while idle`);
