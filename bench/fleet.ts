@@ -1,6 +1,7 @@
 // A fresh process that opens many idle connections with one library (memory per connection, the
 // 10,000-machine scale scenario, and the heap census). Run with --expose-gc. One library per
 // process, so they cannot pollute each other's heap.
+import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
@@ -40,6 +41,27 @@ async function collect(): Promise<Reading> {
   let code = 0;
   for (const space of getHeapSpaceStatistics()) if (space.space_name.startsWith('code_')) code += space.space_used_size;
   return { rss: m.rss, heap: m.heapUsed, code, heapTotal: m.heapTotal, external: m.external };
+}
+
+/**
+ * CPU clock ticks (user + system) of this thread and of the whole process, from Linux's /proc;
+ * undefined elsewhere. Their ratio splits the idle window's CPU between the main thread (the
+ * machines, the event loop, GC pauses and incremental marking) and the helper threads (V8's
+ * concurrent marking, sweeping and parallel scavenging).
+ */
+function ticks(): { main: number; all: number } | undefined {
+  const read = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and stime
+    // are fields 14 and 15 of stat(5), 11 and 12 from here.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  try {
+    return { main: read('/proc/thread-self/stat'), all: read('/proc/self/stat') };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Opens connections in batches, at most `window` opening at once; counts reopens while idle. */
@@ -114,7 +136,7 @@ serve({
     const second = await fleet.open(n >> 1);
     await sleep(settleMs);
     const after = await collect();
-    let cpu: { percent: number; userPercent: number; gcPercent: number; ms: number } | undefined;
+    let cpu: { percent: number; userPercent: number; gcPercent: number; mainPercent?: number; ms: number } | undefined;
     if (idleMs > 0) {
       // The reading's own forced collections set V8's memory reducer going: a full mark-compact
       // about 8 s later and up to two more 0.5 s apart, costing in proportion to the live heap.
@@ -127,13 +149,18 @@ serve({
       });
       observer.observe({ entryTypes: ['gc'] });
       const c0 = process.cpuUsage();
+      const t0 = ticks();
       const w0 = now();
       await sleep(idleMs);
       const c1 = process.cpuUsage(c0);
+      const t1 = ticks();
       const wall = now() - w0;
       observer.disconnect();
+      const percent = ((c1.user + c1.system) / 1000 / wall) * 100;
+      const main = t0 && t1 && t1.all > t0.all ? (t1.main - t0.main) / (t1.all - t0.all) : undefined;
       cpu = {
-        percent: ((c1.user + c1.system) / 1000 / wall) * 100,
+        percent,
+        mainPercent: main === undefined ? undefined : percent * main,
         userPercent: (c1.user / 1000 / wall) * 100,
         gcPercent: (gcMs / wall) * 100,
         ms: wall,

@@ -556,7 +556,7 @@ interface FleetResult {
   marginal: { rss: number; heap: number; objects: number };
   /** Per connection, from none to all of them. */
   total: { rss: number; heap: number };
-  cpu?: { percent: number; gcPercent: number; ms: number };
+  cpu?: { percent: number; gcPercent: number; mainPercent?: number; ms: number };
   reopened: number;
 }
 
@@ -684,9 +684,23 @@ async function scale(n: number, idleMs: number): Promise<void> {
     unit: '% of one core',
     better: 'lower',
     fmt: fixed(2),
+    baseline: KEEPALIVE_BASELINE,
     libs: group,
   });
-  await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, [connect, rss, cpu, pings, reopened, gc], async (lib, r) => {
+  // Per-thread CPU comes from Linux's /proc; elsewhere the row is left out rather than shown empty.
+  const main = existsSync('/proc/thread-self/stat')
+    ? metric({
+        key: 'scale-main',
+        title: `${title}: of which on the main thread (the machines, the event loop, GC pauses and incremental marking; the rest is V8's helper threads: concurrent marking, sweeping, parallel scavenges)`,
+        unit: '% of one core',
+        better: 'lower',
+        fmt: fixed(2),
+        baseline: KEEPALIVE_BASELINE,
+        libs: group,
+      })
+    : undefined;
+  const rows = main ? [connect, rss, cpu, main, pings, reopened, gc] : [connect, rss, cpu, pings, reopened, gc];
+  await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, rows, async (lib, r) => {
     // The idle window starts after a settling time (past V8's post-growth memory-reducer GCs), the
     // memory reading, and REDUCER_SETTLE_MS (past the reducer's answer to the reading's collections).
     const options = lib === 'ws' ? undefined : { pingInterval, pongTimeout };
@@ -696,6 +710,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
       record(connect, lib, r, res.connectMs);
       record(rss, lib, r, res.total.rss / 1024);
       record(cpu, lib, r, res.cpu!.percent);
+      if (main && res.cpu!.mainPercent !== undefined) record(main, lib, r, res.cpu!.mainPercent);
       record(pings, lib, r, res.pings);
       record(reopened, lib, r, res.reopened);
       record(gc, lib, r, res.cpu!.gcPercent);
