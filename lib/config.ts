@@ -325,14 +325,14 @@ function share(options: object, config: SparseConfig): SparseConfig {
 
 /** The same own settings (what differs from the defaults), each the same by `sameSetting`. */
 function sameSettings(a: SparseConfig, b: SparseConfig): boolean {
-  let own = 0;
-  for (const key in a) {
-    if (!Object.prototype.hasOwnProperty.call(a, key)) continue;
-    own++;
-    if (!sameSetting((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  for (const key in b) if (Object.prototype.hasOwnProperty.call(b, key)) own--;
-  return own === 0;
+  // Own keys only. A for-in loop also walks the defaults on the prototype, on V8's slow path: it
+  // cost a machine about 4 µs, more than resolving the options themselves.
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const key of keys) if (!Object.prototype.hasOwnProperty.call(y, key) || !sameSetting(x[key], y[key])) return false;
+  return true;
 }
 
 /** The same value, or lists with the same items (`protocols: 'a'` makes a new list each time). */

@@ -154,6 +154,21 @@ describe('options: one config for machines made from the same options', function
     expect(resolveOptions(options, node).protocols).to.deep.equal(['a', 'b', 'c']);
   });
 
+  it('an option added or taken away since gets a config of its own; one set to its default does not', () => {
+    const options: Record<string, unknown> = { pingInterval: 1000 };
+    const first = resolveOptions(options, node);
+    options.minUptime = 5000; // the default: the config keeps nothing of its own for it
+    expect(resolveOptions(options, node)).to.equal(first);
+    options.minUptime = 10;
+    const second = resolveOptions(options, node);
+    expect(second).to.not.equal(first);
+    expect(second.minUptime).to.equal(10);
+    delete options.minUptime;
+    const third = resolveOptions(options, node);
+    expect(third).to.not.equal(second);
+    expect([third.pingInterval, third.minUptime]).to.deep.equal([1000, 5000]);
+  });
+
   it('the same options on another platform (another WebSocket) get a config of their own', () => {
     const options = { minUptime: 10 };
     const onNode = resolveOptions(options, node);
