@@ -699,23 +699,29 @@ async function scale(n: number, idleMs: number): Promise<void> {
         libs: group,
       })
     : undefined;
-  const rows = main ? [connect, rss, cpu, main, pings, reopened, gc] : [connect, rss, cpu, pings, reopened, gc];
-  await rounds(title, group, quick ? 0 : 1, cfg.scaleReps, rows, async (lib, r) => {
-    // The idle window starts after a settling time (past V8's post-growth memory-reducer GCs), the
-    // memory reading, and REDUCER_SETTLE_MS (past the reducer's answer to the reading's collections).
-    const options = lib === 'ws' ? undefined : { pingInterval, pongTimeout };
-    const res = await fleet(lib, n, r >= 0 ? idleMs : 0, 'scale', r >= 0 ? cfg.scaleSettleMs : 1000, [], options);
-    if (res.reopened) log(`  ${lib}: ${res.reopened} connections reopened while idle`);
-    if (r >= 0) {
-      record(connect, lib, r, res.connectMs);
-      record(rss, lib, r, res.total.rss / 1024);
-      record(cpu, lib, r, res.cpu!.percent);
-      if (main && res.cpu!.mainPercent !== undefined) record(main, lib, r, res.cpu!.mainPercent);
-      record(pings, lib, r, res.pings);
-      record(reopened, lib, r, res.reopened);
-      record(gc, lib, r, res.cpu!.gcPercent);
-    }
-  });
+  await rounds(
+    title,
+    group,
+    quick ? 0 : 1,
+    cfg.scaleReps,
+    [connect, rss, cpu, ...(main ? [main] : []), pings, reopened, gc],
+    async (lib, r) => {
+      // The idle window starts after a settling time (past V8's post-growth memory-reducer GCs), the
+      // memory reading, and REDUCER_SETTLE_MS (past the reducer's answer to the reading's collections).
+      const options = lib === 'ws' ? undefined : { pingInterval, pongTimeout };
+      const res = await fleet(lib, n, r >= 0 ? idleMs : 0, 'scale', r >= 0 ? cfg.scaleSettleMs : 1000, [], options);
+      if (res.reopened) log(`  ${lib}: ${res.reopened} connections reopened while idle`);
+      if (r >= 0) {
+        record(connect, lib, r, res.connectMs);
+        record(rss, lib, r, res.total.rss / 1024);
+        record(cpu, lib, r, res.cpu!.percent);
+        if (main && res.cpu!.mainPercent !== undefined) record(main, lib, r, res.cpu!.mainPercent);
+        record(pings, lib, r, res.pings);
+        record(reopened, lib, r, res.reopened);
+        record(gc, lib, r, res.cpu!.gcPercent);
+      }
+    },
+  );
 }
 
 let censusResults: Census[] = [];
