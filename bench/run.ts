@@ -86,7 +86,7 @@ const cfg = quick
       scaleIdleMs: 3_000,
       scaleSettleMs: 1_000,
       scaleReps: 1,
-      // Short enough that every connection pings in the short idle window; a deadline that a
+      // Short enough that every connection pings in the short idle windows; a deadline that a
       // loaded machine still meets.
       keepAlive: { pingInterval: 1_000, pongTimeout: 3_000 },
       censusConns: 200,
