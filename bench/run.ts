@@ -548,6 +548,14 @@ async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): 
   });
 }
 
+/** What an idle window cost, in % of one core (bench/fleet.ts measures it). */
+interface IdleCpu {
+  percent: number;
+  gcPercent: number;
+  mainPercent?: number;
+  ms: number;
+}
+
 interface FleetResult {
   /** Pings the server received during the run, per connection. */
   pings: number;
@@ -557,9 +565,9 @@ interface FleetResult {
   /** Per connection, from none to all of them. */
   total: { rss: number; heap: number };
   /** The idle fleet once its ping path is compiled: the second of two idle windows. */
-  cpu?: { percent: number; gcPercent: number; mainPercent?: number; ms: number };
+  cpu?: IdleCpu;
   /** The first idle window: the process's first pings, V8 compiling the code they run, and collecting after them. */
-  firstCpu?: { percent: number; gcPercent: number; mainPercent?: number; ms: number };
+  firstCpu?: IdleCpu;
   reopened: number;
 }
 
