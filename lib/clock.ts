@@ -77,6 +77,11 @@ export class Clock {
     this.epoch = scheduler.now();
   }
 
+  /** How many deadlines the clock keeps. */
+  get size(): number {
+    return this.heap.length;
+  }
+
   /** The scheduler's time, counted from `epoch`, in whole milliseconds. */
   now(): number {
     // Math.floor gives V8 a small integer it stores as one; a plain difference of two heap
@@ -107,7 +112,8 @@ export class Clock {
 
   /** A deadline is due at another time: its place in the heap follows. */
   move(deadline: AnyDeadline, due: number, now: number): void {
-    const later = due > deadline.due;
+    // Armed anew, it goes after every deadline already due at `due`: the same time is later too.
+    const later = due >= deadline.due;
     deadline.due = due;
     deadline.armed = this.arms++;
     if (later) this.down(deadline.index);

@@ -82,6 +82,59 @@ describe('Clock', function () {
     expect(got).to.deep.equal(['30 first', '30 moved', '30 last']);
   });
 
+  it('a deadline moved to the time it already has goes after the ones armed there since', () => {
+    const { got } = onClock((clock, got) => {
+      const moved = new Named(clock, 30, 'moved', got);
+      clock.add(moved, 0);
+      clock.add(new Named(clock, 30, 'other', got), 0);
+      clock.move(moved, 30, 0);
+    });
+    expect(got).to.deep.equal(['30 other', '30 moved']);
+  });
+
+  it('keeps the order of separate timers through thousands of adds, moves and removes', () => {
+    // A small seeded generator: the same sequence every run, so a failure can be replayed.
+    let seed = 12345;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let expected: string[] = [];
+    const { got } = onClock((clock, got) => {
+      const kept = new Map<Named, { name: string; due: number; armed: number }>();
+      let arms = 0;
+      for (let k = 0; k < 3000; k++) {
+        const live = [...kept.keys()];
+        const pick = live[random(Math.max(1, live.length))];
+        const op = random(10);
+        const due = 1 + random(200); // many ties: the tie-break is exercised too
+        if (op < 5 || pick === undefined) {
+          const deadline = new Named(clock, due, `#${k}`, got);
+          clock.add(deadline, 0);
+          kept.set(deadline, { name: `#${k}`, due, armed: arms++ });
+        } else if (op < 8) {
+          clock.move(pick, due, 0);
+          kept.set(pick, { name: (kept.get(pick) as { name: string }).name, due, armed: arms++ });
+        } else {
+          pick.unsubscribe();
+          kept.delete(pick);
+        }
+        // Now and then most of the deadlines go at once.
+        if (k % 1000 === 499) {
+          for (const deadline of [...kept.keys()].slice(10)) {
+            deadline.unsubscribe();
+            kept.delete(deadline);
+          }
+        }
+        expect(clock.size).to.equal(kept.size);
+      }
+      for (const [deadline, { due }] of kept) expect(deadline.due).to.equal(due);
+      expected = [...kept.values()].sort((a, b) => a.due - b.due || a.armed - b.armed).map((d) => `${d.due} ${d.name}`);
+    });
+    expect(expected.length).to.be.above(100);
+    expect(got).to.deep.equal(expected);
+  });
+
   it('reports once every due deadline is checked; one cancelled by an earlier report is not reported', () => {
     const { got } = onClock((clock, got) => {
       let victim: Named | undefined = undefined;
