@@ -96,8 +96,8 @@ describe('Clock', function () {
     // A small seeded generator: the same sequence every run, so a failure can be replayed.
     let seed = 12345;
     const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; // exact in 32 bits
+      return (seed >>> 16) % n; // the low bits of such a generator repeat too soon
     };
     let expected: string[] = [];
     const { got } = onClock((clock, got) => {
