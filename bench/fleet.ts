@@ -6,7 +6,7 @@ import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadAdapter, type Client, type Connect, type Lib } from './adapters.js';
-import { now, serve, sleep } from './ipc.js';
+import { now, serve, sleep, type IdleCpu } from './ipc.js';
 
 interface Run {
   lib: Lib;
@@ -62,17 +62,6 @@ function ticks(): { main: number; all: number } | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** What an idle window cost, in % of one core. */
-interface IdleCpu {
-  percent: number;
-  userPercent: number;
-  /** GC pauses on the main thread. */
-  gcPercent: number;
-  /** Everything on the main thread; undefined where Linux's per-thread counters are missing. */
-  mainPercent?: number;
-  ms: number;
 }
 
 /** The process's CPU over the next `ms`, doing nothing but what its connections do. */

@@ -13,6 +13,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** What an idle window of the scale scenario cost, in % of one core: bench/fleet.ts measures it, bench/run.ts reports it. */
+export interface IdleCpu {
+  percent: number;
+  userPercent: number;
+  /** GC pauses on the main thread. */
+  gcPercent: number;
+  /** Everything on the main thread; undefined where Linux's per-thread counters are missing. */
+  mainPercent?: number;
+  ms: number;
+}
+
 interface Request {
   rid: number;
   cmd: string;

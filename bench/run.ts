@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { DIST_OVERRIDE, KEEPALIVE_BASELINE, LIBS, SETTINGS, type Lib } from './adapters.js';
 import { census, censusReport, type Census } from './census.js';
 import { svgChart, svgOverview, type Bar } from './charts.js';
-import { spawn, sleep, type Child } from './ipc.js';
+import { spawn, sleep, type Child, type IdleCpu } from './ipc.js';
 import { compileChildren, ensureBuild, log, revision, ROOT, snapshotBuild } from './prepare.js';
 import { median, summarize, type Summary } from './stats.js';
 
@@ -546,14 +546,6 @@ async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): 
     await w.call('close');
     if (r >= 0) record(m, lib, r, median(samples));
   });
-}
-
-/** What an idle window cost, in % of one core (bench/fleet.ts measures it). */
-interface IdleCpu {
-  percent: number;
-  gcPercent: number;
-  mainPercent?: number;
-  ms: number;
 }
 
 interface FleetResult {
