@@ -72,6 +72,9 @@ export class Clock {
   private arms = 0;
   /** Reports raised while due deadlines are being checked: delivered once the heap is consistent. */
   private pending: unknown[] | undefined;
+  /** How many callers hold the timer still (see `hold`); the heap changed meanwhile when `held` is set. */
+  private holds = 0;
+  private held = false;
 
   constructor(readonly scheduler: SchedulerLike) {
     this.epoch = scheduler.now();
@@ -121,6 +124,23 @@ export class Clock {
     this.arm(now);
   }
 
+  /**
+   * Holds the timer still until the matching `release`: the heap changes as asked meanwhile, but the
+   * scheduled action follows only at the release, once. A machine's step cancels and starts up to
+   * three timers (a reconnect: the retry or connect timer goes, the connect or uptime timer and the
+   * keep-alive come); held, that is one scheduler call at most instead of one each, and with a
+   * real scheduler each call is an RxJS action and a runtime timer made or cleared.
+   */
+  hold(): void {
+    this.holds++;
+  }
+
+  release(): void {
+    if (--this.holds > 0 || !this.held) return;
+    this.held = false;
+    this.arm(this.now());
+  }
+
   report<S>(deadline: Deadline<S>, signal: S): void {
     // Flat pairs: no array per report.
     (this.pending ??= []).push(deadline, signal);
@@ -159,6 +179,10 @@ export class Clock {
    * delay is the same as before.
    */
   private arm(now: number): void {
+    if (this.holds > 0) {
+      this.held = true;
+      return;
+    }
     const first = this.heap[0];
     if (first === undefined) {
       this.disarm();
@@ -182,6 +206,10 @@ export class Clock {
    * Infinity) is left alone, so that a deadline added by a report reuses it.
    */
   private disarm(): void {
+    if (this.holds > 0) {
+      this.held = true;
+      return;
+    }
     if (this.actionAt === Infinity) return;
     this.action?.unsubscribe();
     this.action = undefined;

@@ -114,7 +114,16 @@ export class Engine<In, Out>
 
   /** The loop's steps: runs each one's effects, in order. */
   next(step: Step): void {
-    if (!this.closed) for (const effect of step[1]) this.run(effect);
+    const effects = step[1];
+    if (this.closed || effects.length === 0) return;
+    // The step's timer changes reach the scheduler once, when they are all made (Clock.hold).
+    const clock = this.config.clock;
+    clock.hold();
+    try {
+      for (const effect of effects) this.run(effect);
+    } finally {
+      clock.release();
+    }
   }
 
   /** Only a bug ends the loop this way (the reducer threw); it is reported as RxJS would. */

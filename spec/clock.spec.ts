@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Subscription, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Clock, clockOf, Deadline } from '../lib/clock.js';
+import { countingScheduler } from './support/scheduler.js';
 
 /** A deadline that reports its name once when due, or again `every` ms while `every` is set. */
 class Named extends Deadline<string> {
@@ -154,6 +155,46 @@ describe('Clock', function () {
     expect(got).to.deep.equal(['10 first', '15 added']);
     expect(made).to.equal(1); // the one action was rescheduled, not replaced
     expect(pending).to.equal(0);
+  });
+
+  it('held, the heap changes at once and the scheduler hears of it once, at the last release', () => {
+    const test = new TestScheduler(() => undefined);
+    const got: string[] = [];
+    const calls: string[] = [];
+    test.run(() => {
+      const clock = clockOf(countingScheduler(test, calls));
+      const retry = new Named(clock, 1000, 'retry', got);
+      clock.add(retry, 0);
+      expect(calls).to.deep.equal(['schedule 1000']);
+      // What a reconnect's step does: the retry timer goes (the clock is empty for a moment), the
+      // connect timer comes; then two more holders, nested.
+      clock.hold();
+      clock.hold();
+      retry.unsubscribe();
+      const connect = new Named(clock, 30, 'connect', got);
+      clock.add(connect, 0);
+      clock.add(new Named(clock, 20, 'uptime', got), 0);
+      expect(clock.size).to.equal(2);
+      clock.release();
+      expect(calls).to.deep.equal(['schedule 1000']);
+      clock.release();
+      expect(calls).to.deep.equal(['schedule 1000', 'reschedule 20']);
+      // A hold with no change makes no call; one that leaves the clock empty cancels at the release.
+      clock.hold();
+      clock.release();
+      expect(calls).to.have.length(2);
+      test.schedule(() => {
+        clock.hold();
+        connect.unsubscribe();
+        const brief = new Named(clock, 100, 'brief', got);
+        clock.add(brief, 25);
+        brief.unsubscribe();
+        expect(calls).to.have.length(3); // the move from 20 to 30, when uptime was due
+        clock.release();
+      }, 25);
+    });
+    expect(got).to.deep.equal(['20 uptime']);
+    expect(calls.slice(2)).to.deep.equal(['reschedule 10', 'unsubscribe']);
   });
 
   it("counts whole milliseconds from the scheduler's time when it was made, and keeps deadlines on that count", () => {

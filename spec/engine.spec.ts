@@ -20,6 +20,7 @@ import { resolveOptions } from '../lib/config.js';
 import { Engine } from '../lib/engine.js';
 import { nodePlatform } from '../lib/platform-node.js';
 import { FakeServer } from '../lib/testing/index.js';
+import { countingScheduler } from './support/scheduler.js';
 import { collectUnhandled } from './support/unhandled.js';
 import { framesOf, virtual } from './support/virtual.js';
 
@@ -458,6 +459,38 @@ describe('engine: the loop', function () {
       expect(inside.upstream?.closed).to.equal(true);
       expect(states).to.deep.equal(['CONNECTING', 'CONNECTED', 'DISCONNECTED']);
     });
+  });
+
+  it('a step’s timers reach the scheduler once: cancelled and started together, they cost one call or none', () => {
+    const test = new TestScheduler(() => undefined);
+    const calls: string[] = [];
+    const at: [number, string][] = [];
+    test.run(() => {
+      const server = new FakeServer({ scheduler: test });
+      // The clock runs on a scheduler that writes down its calls; the fake server on the plain one.
+      const engine = new Engine(
+        'ws://test/',
+        resolveOptions({ WebSocket: server.WebSocket, scheduler: countingScheduler(test, calls) }, nodePlatform),
+      );
+      engine.state$.subscribe((s) => at.push([test.now(), `${s.state} ${calls.join(', ')}`]));
+      test.schedule(() => engine.command(Command.RECONNECT), 100);
+      test.schedule(() => engine.command(Command.QUIT), 200);
+    });
+    expect(at).to.deep.equal([
+      // CONNECTING: the connect timeout (5 s).
+      [0, 'CONNECTING schedule 5000'],
+      // CONNECTED: the connect timeout goes, minUptime (5 s) and the keep-alive (30 s) come. Unheld,
+      // the clock would cancel its action and make a new one; held, it sees the earliest time is
+      // the one it is armed for, and makes no call.
+      [0, 'CONNECTED schedule 5000'],
+      // RECONNECT: minUptime and the keep-alive go, a new connect timeout comes: one move, where
+      // unheld the clock would cancel its action when left empty, then make a new one.
+      [100, 'DISCONNECTED schedule 5000'],
+      [100, 'CONNECTING schedule 5000'],
+      [100, 'CONNECTED schedule 5000, reschedule 5000'],
+      [200, 'DISCONNECTED schedule 5000, reschedule 5000'],
+    ]);
+    expect(calls.at(-1)).to.equal('unsubscribe'); // QUIT: nothing left on the clock
   });
 
   it('machines that share a config each make the platform’s default online$ for themselves', () => {
