@@ -112,11 +112,15 @@ class WsTransport implements Transport {
   }
 
   closed(code: number, reason: string): void {
-    this.finish(
+    if (this.phase === 'done') return;
+    const error =
       this.phase === 'open'
         ? closedError(code, reason)
-        : connectError(this.url, `closed before it opened (code ${code})`, { code, reason }),
-    );
+        : connectError(this.url, `closed before it opened (code ${code})`, { code, reason });
+    // ws emits nothing after 'close', and the socket under it is gone: nothing to take the
+    // listeners off or to abort, which would be a dozen calls on the way to the next attempt.
+    this.phase = 'done';
+    this.sink.fail(error);
   }
 
   errored(error: Error & { code?: string }): void {
