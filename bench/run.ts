@@ -1088,6 +1088,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
   const stream16k = keptBlock(previous, 'notes:stream16k');
   const scaleNotes = keptBlock(previous, 'notes:scale');
   const memoryNotes = keptBlock(previous, 'notes:memory');
+  const reconnectNotes = keptBlock(previous, 'notes:reconnect');
   const before = keptBlock(previous, 'census:before');
   const lines = [
     `# ws-machine benchmark results${quick ? ' (QUICK MODE: smaller counts, fewer repetitions; not the reference numbers)' : ''}`,
@@ -1112,6 +1113,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     ...flowTable(),
   ];
   if (stream16k.length) lines.push('', '## The 16 KiB stream row', '', ...stream16k);
+  if (reconnectNotes.length) lines.push('', '## The reconnect rows', '', ...reconnectNotes);
   if (memoryNotes.length) lines.push('', '## The memory rows', '', ...memoryNotes);
   if (scaleNotes.length) lines.push('', '## The idle CPU row', '', ...scaleNotes);
   if (censusResults.length || before.length) {
