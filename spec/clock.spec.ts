@@ -166,8 +166,8 @@ describe('Clock', function () {
       const retry = new Named(clock, 1000, 'retry', got);
       clock.add(retry, 0);
       expect(calls).to.deep.equal(['schedule 1000']);
-      // What a reconnect's step does: the retry timer goes (the clock is empty for a moment), the
-      // connect timer comes; then two more holders, nested.
+      // What a reconnect's step does (the retry timer goes, leaving the clock empty for a moment;
+      // the connect timer comes), under two holds, as nested steps would take them.
       clock.hold();
       clock.hold();
       retry.unsubscribe();

@@ -484,7 +484,9 @@ describe('engine: the loop', function () {
       // the one it is armed for, and makes no call.
       [0, 'CONNECTED schedule 5000'],
       // RECONNECT: minUptime and the keep-alive go, a new connect timeout comes: one move, where
-      // unheld the clock would cancel its action when left empty, then make a new one.
+      // unheld the clock would cancel its action when left empty, then make a new one. The move
+      // comes at the step's end, after its statuses, so the next status is the first to show it;
+      // the new CONNECTED step then finds the action where it needs it.
       [100, 'DISCONNECTED schedule 5000'],
       [100, 'CONNECTING schedule 5000'],
       [100, 'CONNECTED schedule 5000, reschedule 5000'],
