@@ -112,15 +112,11 @@ class WsTransport implements Transport {
   }
 
   closed(code: number, reason: string): void {
-    if (this.phase === 'done') return;
-    const error =
+    this.finish(
       this.phase === 'open'
         ? closedError(code, reason)
-        : connectError(this.url, `closed before it opened (code ${code})`, { code, reason });
-    // ws emits nothing after 'close', and the socket under it is gone: nothing to take the
-    // listeners off or to abort, which would be a dozen calls on the way to the next attempt.
-    this.phase = 'done';
-    this.sink.fail(error);
+        : connectError(this.url, `closed before it opened (code ${code})`, { code, reason }),
+    );
   }
 
   errored(error: Error & { code?: string }): void {
@@ -186,8 +182,12 @@ class WsTransport implements Transport {
   private finish(error: MachineError): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
-    this.detach();
-    if (this.ws.readyState !== CLOSED) this.ws.terminate();
+    // A socket ws reports closed emits nothing more, and the one under it is gone: nothing to take
+    // the listeners off or to abort, which would be a dozen calls on the way to the next attempt.
+    if (this.ws.readyState !== CLOSED) {
+      this.detach();
+      this.ws.terminate();
+    }
     this.sink.fail(error);
   }
 

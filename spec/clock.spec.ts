@@ -35,12 +35,9 @@ class Named extends Deadline<string> {
 function onClock(body: (clock: Clock, got: string[]) => void): { got: string[]; made: number; pending: number } {
   const test = new TestScheduler(() => undefined);
   const got: string[] = [];
-  let made = 0;
-  const scheduler: SchedulerLike = {
-    now: () => test.now(),
-    schedule: (...args: Parameters<typeof test.schedule>) => (made++, test.schedule(...args)),
-  };
-  test.run(() => body(clockOf(scheduler), got));
+  const calls: string[] = [];
+  test.run(() => body(clockOf(countingScheduler(test, calls)), got));
+  const made = calls.filter((call) => call.startsWith('schedule ')).length;
   return { got, made, pending: test.actions.length };
 }
 
