@@ -526,17 +526,38 @@ async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): 
     headline: variants.headline,
     libs: variants.group,
   });
-  await rounds(m.title, variants.group, cfg.warmup, cfg.reconnectReps, [m], async (lib, r) => {
+  // The clients move to the server's core for these rows. A reconnect is a few round trips after
+  // 150 ms of idleness, and on a virtual machine a core that has been idle that long can take up
+  // to 20 ms to wake (the host has to run its thread again): across two cores, some repetitions
+  // measured that for every library alike. On one core the two processes take turns, as a
+  // reconnect's steps do anyway. See "The reconnect rows" in RESULTS.md.
+  for (const lib of variants.group) pin(workers.get(lib)!, SERVER_CPU);
+  try {
+    await reconnectRounds(m, variants.key, variants.group, variants.options, variant === 'command', cycles);
+  } finally {
+    for (const lib of variants.group) pin(workers.get(lib)!, CLIENT_CPU);
+  }
+}
+
+async function reconnectRounds(
+  m: Metric,
+  key: string,
+  group: Lib[],
+  options: (lib: Lib) => Record<string, unknown> | undefined,
+  command: boolean,
+  cycles: number,
+): Promise<void> {
+  await rounds(m.title, group, cfg.warmup, cfg.reconnectReps, [m], async (lib, r) => {
     const w = workers.get(lib)!;
-    const id = `${variants.key}-${lib}-${r}`;
-    await w.call('open', { url: `${base}/idle?id=${id}`, options: variants.options(lib) });
+    const id = `${key}-${lib}-${r}`;
+    await w.call('open', { url: `${base}/idle?id=${id}`, options: options(lib) });
     const samples: number[] = [];
     for (let c = 0; c < cycles; c++) {
       await sleep(150); // longer than the 50 ms minUptime every library is given in `drop`
       const { count } = await w.call<{ count: number }>('opens');
       const { t0: closed } = await server.call<{ t0: number }>('close', { id, code: 1012 });
       let t0 = closed;
-      if (variant === 'command') {
+      if (command) {
         await sleep(50); // the close has arrived: the machine is in WAITING, raw ws is closed
         ({ t0 } = await w.call<{ t0: number }>('reconnectNow'));
       }
@@ -1099,7 +1120,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     `- Machine: ${os.availableParallelism()} × ${cpuModel()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
     `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetitions (16 KiB stream ${stream16kReps}, memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
     `- Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} (anything else running shares the cores and adds noise)`,
-    `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`)` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run.`,
+    `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`), except in the reconnect rows, where the clients share the server's CPU (see "The reconnect rows")` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run.`,
     '- Cells: median over repetitions (min–max). Ratios are taken per repetition (a value over the baseline from the same repetition), then summarised: median (min–max). The baseline is raw ws unless a row says otherwise.',
     '- Server: `ws` in its own process on 127.0.0.1 (streams are pre-framed and written straight to the socket, sends are counted from frame headers, so the client is what is measured).',
     '',
