@@ -533,40 +533,29 @@ async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): 
   // reconnect's steps do anyway. See "The reconnect rows" in RESULTS.md.
   for (const lib of variants.group) pin(workers.get(lib)!, SERVER_CPU);
   try {
-    await reconnectRounds(m, variants.key, variants.group, variants.options, variant === 'command', cycles);
+    await rounds(m.title, variants.group, cfg.warmup, cfg.reconnectReps, [m], async (lib, r) => {
+      const w = workers.get(lib)!;
+      const id = `${variants.key}-${lib}-${r}`;
+      await w.call('open', { url: `${base}/idle?id=${id}`, options: variants.options(lib) });
+      const samples: number[] = [];
+      for (let c = 0; c < cycles; c++) {
+        await sleep(150); // longer than the 50 ms minUptime every library is given in `drop`
+        const { count } = await w.call<{ count: number }>('opens');
+        const { t0: closed } = await server.call<{ t0: number }>('close', { id, code: 1012 });
+        let t0 = closed;
+        if (variant === 'command') {
+          await sleep(50); // the close has arrived: the machine is in WAITING, raw ws is closed
+          ({ t0 } = await w.call<{ t0: number }>('reconnectNow'));
+        }
+        const { t } = await w.call<{ t: number }>('waitOpen', { count: count + 1 }, 15_000);
+        samples.push(t - t0);
+      }
+      await w.call('close');
+      if (r >= 0) record(m, lib, r, median(samples));
+    });
   } finally {
     for (const lib of variants.group) pin(workers.get(lib)!, CLIENT_CPU);
   }
-}
-
-async function reconnectRounds(
-  m: Metric,
-  key: string,
-  group: Lib[],
-  options: (lib: Lib) => Record<string, unknown> | undefined,
-  command: boolean,
-  cycles: number,
-): Promise<void> {
-  await rounds(m.title, group, cfg.warmup, cfg.reconnectReps, [m], async (lib, r) => {
-    const w = workers.get(lib)!;
-    const id = `${key}-${lib}-${r}`;
-    await w.call('open', { url: `${base}/idle?id=${id}`, options: options(lib) });
-    const samples: number[] = [];
-    for (let c = 0; c < cycles; c++) {
-      await sleep(150); // longer than the 50 ms minUptime every library is given in `drop`
-      const { count } = await w.call<{ count: number }>('opens');
-      const { t0: closed } = await server.call<{ t0: number }>('close', { id, code: 1012 });
-      let t0 = closed;
-      if (command) {
-        await sleep(50); // the close has arrived: the machine is in WAITING, raw ws is closed
-        ({ t0 } = await w.call<{ t0: number }>('reconnectNow'));
-      }
-      const { t } = await w.call<{ t: number }>('waitOpen', { count: count + 1 }, 15_000);
-      samples.push(t - t0);
-    }
-    await w.call('close');
-    if (r >= 0) record(m, lib, r, median(samples));
-  });
 }
 
 interface FleetResult {
