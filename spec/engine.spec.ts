@@ -22,7 +22,7 @@ import { nodePlatform } from '../lib/platform-node.js';
 import { FakeServer } from '../lib/testing/index.js';
 import { countingScheduler } from './support/scheduler.js';
 import { collectUnhandled } from './support/unhandled.js';
-import { framesOf, virtual } from './support/virtual.js';
+import { framesOf, label, virtual } from './support/virtual.js';
 
 interface Tick {
   symbol: string;
@@ -493,6 +493,40 @@ describe('engine: the loop', function () {
       [200, 'DISCONNECTED schedule 5000, reschedule 5000'],
     ]);
     expect(calls.at(-1)).to.equal('unsubscribe'); // QUIT: nothing left on the clock
+  });
+
+  it('machines share one scan operator, and each steps under its own policy, however their events interleave', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const seen: string[] = [];
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      server.answer = 'manual'; // no socket ever opens: every attempt ends at its connect timeout
+      const engines = [
+        new Engine(
+          'ws://test/a',
+          resolveOptions({ WebSocket: server.WebSocket, scheduler, connectTimeout: 100, retryDelay: 1000 }, nodePlatform),
+        ),
+        new Engine(
+          'ws://test/b',
+          resolveOptions({ WebSocket: server.WebSocket, scheduler, connectTimeout: 300, retryDelay: 50 }, nodePlatform),
+        ),
+      ];
+      engines.forEach((engine, i) => engine.state$.subscribe((s) => seen.push(`${scheduler.now()} ${'ab'[i]} ${label(s)}`)));
+      scheduler.schedule(() => engines.forEach((e) => e.command(Command.QUIT)), 700);
+    });
+    expect(seen).to.deep.equal([
+      '0 a CONNECTING 0',
+      '0 b CONNECTING 0',
+      '100 a DISCONNECTED ConnectTimeoutError',
+      '100 a WAITING 1 1000',
+      '300 b DISCONNECTED ConnectTimeoutError',
+      '300 b WAITING 1 50',
+      '350 b CONNECTING 1',
+      '650 b DISCONNECTED ConnectTimeoutError',
+      '650 b WAITING 2 50',
+      '700 a DISCONNECTED',
+      '700 b DISCONNECTED',
+    ]);
   });
 
   it('machines that share a config each make the platform’s default online$ for themselves', () => {
