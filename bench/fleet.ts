@@ -16,6 +16,8 @@ interface Run {
   window: number;
   settleMs: number;
   idleMs: number;
+  /** With idle windows: the third, measured once the first two are over (0: none). */
+  steadyMs?: number;
   /** With an idle window: the wait between the reading and the window (see `REDUCER_SETTLE_MS` in run.ts). */
   quietMs?: number;
   /** Adapter options (ws-machine options, the keep-alive baseline's intervals). */
@@ -150,7 +152,7 @@ async function scriptUrls(): Promise<Record<string, string>> {
 }
 
 serve({
-  async run({ lib, url, n, window, settleMs, idleMs, quietMs = 0, options }: Run) {
+  async run({ lib, url, n, window, settleMs, idleMs, steadyMs = 0, quietMs = 0, options }: Run) {
     const connect = await loadAdapter(lib, options);
     const base = await collect();
     const fleet = new Opener(connect, url, window);
@@ -165,17 +167,21 @@ serve({
     const after = await collect();
     let cpu: IdleCpu | undefined;
     let firstCpu: IdleCpu | undefined;
+    let secondCpu: IdleCpu | undefined;
     if (idleMs > 0) {
       // The reading's own forced collections set V8's memory reducer going: a full mark-compact
       // about 8 s later and up to two more 0.5 s apart, costing in proportion to the live heap.
       // Those belong to the harness, not to the client, so the windows open once they are over.
       await sleep(quietMs);
-      // Two windows back to back (in the full run each as long as the ping interval, so each holds
-      // one ping per connection). The first holds the process's first pings, and with them
-      // one-offs: V8 compiling the code on the ping path, and collecting after the first wave.
-      // The second is what the idle fleet costs from then on.
+      // Windows back to back (in the full run the first two each as long as the ping interval, so
+      // each holds one ping per connection). The first holds the process's first pings, and with
+      // them one-offs: V8 compiling the code on the ping path, and collecting after the first
+      // wave. V8's code log showed the second still holding some of that for every client
+      // (optimising compiles of the ping path, code thrown away when a collection cleared what it
+      // pointed to), so the idle fleet's own cost is the third.
       firstCpu = await idleWindow(idleMs);
-      cpu = await idleWindow(idleMs);
+      secondCpu = await idleWindow(idleMs);
+      if (steadyMs > 0) cpu = await idleWindow(steadyMs);
     }
     return {
       connectMs: first + second,
@@ -192,6 +198,7 @@ serve({
       after,
       cpu,
       firstCpu,
+      secondCpu,
       reopened: fleet.reopened,
       clients: fleet.clients.length,
     };
