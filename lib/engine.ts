@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { CallbackError, DecodeError, reportUnhandled, type MachineError } from './errors.js';
 import { toMessage } from './message.js';
 import { Multicast } from './multicast.js';
-import { Outbox, type Parcel } from './outbox.js';
+import { Outbox, type OutboxHost, type Parcel } from './outbox.js';
 import type { UrlProvider } from './options.js';
 import { keepAliveOn, retryDelayOf, shouldReconnectOn, type PolicyHost } from './policy.js';
 import { SEED, transition, type Effect, type Event, type LoopCommand, type Policy, type Step } from './reducer.js';
@@ -45,12 +45,15 @@ const LOOP = scan(advance, SEED);
  */
 export class Engine<In, Out>
   extends LeanSubscription
-  implements Observer<Step>, Policy, PolicyHost, AttemptHost, ChannelHost<In, Out>, RequestHost<In>
+  implements Observer<Step>, Policy, PolicyHost, AttemptHost, ChannelHost<In, Out>, RequestHost<In>, OutboxHost
 {
   readonly statusCast = new Multicast<Status>(true);
   readonly inputCast = new Multicast<In>();
   readonly counters = new Counters();
-  readonly outbox: Outbox;
+  /** The frame format from now on: USE_TEXT and USE_BINARY set it the moment they are given. */
+  binary: boolean;
+  /** The socket of the CONNECTED attempt, from its flush to its close: what the outbox sends on. */
+  live: Transport | undefined;
   /** Joins live channels on CONNECTED; set by the machine when the first channel is opened. */
   rejoin: (() => void) | undefined;
   /** Set by QUIT at once (the loop may be busy): later `output` and `command` calls are ignored. */
@@ -62,6 +65,8 @@ export class Engine<In, Out>
   private upstream: Subscription | undefined;
   /** Made when first asked for: most machines never have an error to report. */
   private errorCast: Multicast<MachineError> | undefined;
+  /** Made when first used (see `outbox`). */
+  private box: Outbox | undefined;
   /** The attempt under way or connected; undefined while waiting or stopped. */
   private current: Attempt | undefined;
   /** When the unanswered ping (pong expected) or heartbeat (any message expected) went out. */
@@ -74,7 +79,7 @@ export class Engine<In, Out>
   ) {
     super();
     this.latestUrl = typeof target === 'string' ? target : '';
-    this.outbox = new Outbox(config, config.format === 'binary', this.counters);
+    this.binary = config.format === 'binary';
     this.timers = new Timers(this);
     // The stream is a trampoline, so an event raised while effects run is handled after them, in
     // order. The engine is the loop's subscriber itself (a Subscription with `next`, `error` and
@@ -159,6 +164,19 @@ export class Engine<In, Out>
     if (this.closed) return;
     super.unsubscribe();
     this.upstream?.unsubscribe();
+  }
+
+  /**
+   * The output path, made on the first send or request, the first channel join, or the first look
+   * at `dropped$`: a machine that only listens never needs one.
+   */
+  get outbox(): Outbox {
+    let box = this.box;
+    if (box === undefined) {
+      box = this.box = new Outbox(this);
+      if (this.closed) box.dispose(); // asked for after the stop: it takes nothing, and dropped$ ends
+    }
+    return box;
   }
 
   get errors$(): Observable<MachineError> {
@@ -252,8 +270,9 @@ export class Engine<In, Out>
     this.latestUrl = url;
   }
 
+  /** Sends on `transport` now, past the queue and the counters (handshake and heartbeat messages). */
   sendNow(transport: Transport, message: Sendable): boolean {
-    return this.outbox.sendNow(transport, toMessage(message));
+    return transport.send(toMessage(message), this.binary) >= 0;
   }
 
   sendAhead(message: Message): boolean {
@@ -329,7 +348,10 @@ export class Engine<In, Out>
     const attempt = this.ifCurrent(id);
     if (attempt?.transport === undefined) return;
     attempt.settle();
-    this.outbox.attach(attempt.transport, this.rejoin);
+    this.live = attempt.transport;
+    // Joins go ahead of the queue (sendAhead), so they run before it drains.
+    this.rejoin?.();
+    this.box?.attached();
   }
 
   private close(id: number, code: number | undefined): void {
@@ -337,7 +359,8 @@ export class Engine<In, Out>
     if (attempt === undefined) return;
     this.current = undefined;
     this.pingAt = this.heartbeatAt = undefined;
-    this.outbox.detach();
+    this.live = undefined;
+    this.box?.detached();
     attempt.release(code);
   }
 
@@ -346,7 +369,7 @@ export class Engine<In, Out>
     if (transport === undefined) return;
     const now = this.config.clock.now();
     if (transport.ping()) this.pingAt ??= now;
-    else if (this.config.heartbeat !== undefined && this.outbox.sendNow(transport, this.config.heartbeat)) this.heartbeatAt ??= now;
+    else if (this.config.heartbeat !== undefined && this.sendNow(transport, this.config.heartbeat)) this.heartbeatAt ??= now;
   }
 
   private answered(by: 'ping' | 'heartbeat', now: number): void {
@@ -364,7 +387,7 @@ export class Engine<In, Out>
     this.stopped = true;
     this.timers.cancelAll();
     if (this.current !== undefined) this.close(this.current.id, 1000);
-    this.outbox.dispose();
+    this.box?.dispose();
     this.statusCast.end();
     this.inputCast.end();
     this.errorCast?.end();

@@ -166,7 +166,7 @@ class CommandObserver<In, Out> implements Observer<Command> {
     }
     // The frame format applies the moment it is given, not when the loop gets to it: a command
     // given inside a state$ callback waits for the current step, but what is sent next must obey it.
-    if (command === Command.USE_TEXT || command === Command.USE_BINARY) engine.outbox.binary = command === Command.USE_BINARY;
+    if (command === Command.USE_TEXT || command === Command.USE_BINARY) engine.binary = command === Command.USE_BINARY;
     else engine.command(command);
   }
 

@@ -17,6 +17,21 @@ export interface OutboxConfig {
 }
 
 /**
+ * What the output path reads from its machine, which owns the state both share: the outbox is made
+ * only when a first message is sent (or `dropped$` is asked for), so the frame format and the
+ * CONNECTED socket live on the machine, and a machine that only listens pays for neither the
+ * outbox nor a copy of them.
+ */
+export interface OutboxHost {
+  readonly config: OutboxConfig;
+  readonly counters: Counters;
+  /** The frame format for everything sent from now on, queued messages included. */
+  readonly binary: boolean;
+  /** The CONNECTED socket; undefined while not connected, when messages wait in the queue. */
+  readonly live: Transport | undefined;
+}
+
+/**
  * A message that wants to know what became of it (a request's): told when it reaches the socket
  * or is given up on overflow; skipped if cancelled before either. Plain messages go as they are,
  * so `output` allocates nothing per message.
@@ -34,28 +49,19 @@ const isParcel = (item: Item): item is Parcel => typeof item === 'object' && !(i
 
 /**
  * The output path: the bounded queue and its overflow policy, `dropped$`, flow control against the
- * socket's `bufferedAmount`, the current frame format, and the outgoing counters. While attached to
- * a CONNECTED socket a message goes straight to it (the hot path); otherwise, or while the socket
- * is backed up, it waits in the queue, which drains oldest first.
+ * socket's `bufferedAmount`, and the outgoing counters, in the host's frame format. While the host
+ * has a CONNECTED socket a message goes straight to it (the hot path); otherwise, or while the
+ * socket is backed up, it waits in the queue, which drains oldest first.
  */
 export class Outbox {
-  /** The frame format for everything sent from now on, queued messages included. */
-  binary: boolean;
   /** Made when a first message must wait: a machine that is always connected never needs one. */
   private queue: Queue<Item> | undefined;
   /** Made when first asked for: most machines never drop a message. */
   private droppedCast: Multicast<Message> | undefined;
-  private live: Transport | undefined;
   private drainTimer: Subscription | undefined;
   private disposed = false;
 
-  constructor(
-    private readonly config: OutboxConfig,
-    binary: boolean,
-    private readonly counters: Counters,
-  ) {
-    this.binary = binary;
-  }
+  constructor(private readonly host: OutboxHost) {}
 
   /** Every message the queue gave up: on overflow, and whatever is still queued at `dispose()`. */
   get dropped$(): Observable<Message> {
@@ -66,24 +72,16 @@ export class Outbox {
     return this.droppedCast.observable;
   }
 
-  /** The socket messages go to, while CONNECTED. */
-  get transport(): Transport | undefined {
-    return this.live;
-  }
-
   /**
-   * The socket is CONNECTED: `first` sends what must go ahead of the queue (channel joins), then
-   * the queue is flushed into the socket, then sends go directly.
+   * The host's socket is CONNECTED, and what must go ahead of the queue (channel joins) has gone:
+   * the queue is flushed into the socket, oldest first; sends go directly from then on.
    */
-  attach(transport: Transport, first?: () => void): void {
-    this.live = transport;
-    first?.();
+  attached(): void {
     this.drain();
   }
 
-  /** The socket is gone: queue from now on. */
-  detach(): void {
-    this.live = undefined;
+  /** The host's socket is gone: messages queue from now on, and nothing polls it for room. */
+  detached(): void {
     this.drainTimer?.unsubscribe();
     this.drainTimer = undefined;
   }
@@ -91,11 +89,11 @@ export class Outbox {
   /** Sends at once when the socket has room and nothing is queued ahead; queues otherwise. */
   send(item: Item): void {
     if (this.disposed) return;
-    const live = this.live;
+    const live = this.host.live;
     if (
       live !== undefined &&
       (this.queue === undefined || this.queue.length === 0) &&
-      live.bufferedAmount <= this.config.highWaterMark &&
+      live.bufferedAmount <= this.host.config.highWaterMark &&
       this.deliver(live, item)
     ) {
       return;
@@ -106,17 +104,13 @@ export class Outbox {
 
   /** Sends on the CONNECTED socket now, ahead of the queue (channel messages); counted. */
   sendAhead(message: Message): boolean {
-    return this.live !== undefined && this.deliver(this.live, message);
-  }
-
-  /** Sends on `transport` now, past the queue and the counters (handshake and heartbeat messages). */
-  sendNow(transport: Transport, message: Message): boolean {
-    return transport.send(message, this.binary) >= 0;
+    const live = this.host.live;
+    return live !== undefined && this.deliver(live, message);
   }
 
   /** Stops for good: nothing is lost silently, so what is still queued goes out on `dropped$`. */
   dispose(): void {
-    this.detach();
+    this.detached();
     this.disposed = true;
     // A queued request learns of the stop from the machine, not as a drop.
     for (const item of this.queue?.drain() ?? []) {
@@ -129,16 +123,17 @@ export class Outbox {
   private deliver(transport: Transport, item: Item): boolean {
     const parcel = isParcel(item) ? item : undefined;
     if (parcel?.cancelled === true) return true; // nothing to send: it is done with
-    const bytes = transport.send(parcel === undefined ? (item as Message) : parcel.message, this.binary);
+    const host = this.host;
+    const bytes = transport.send(parcel === undefined ? (item as Message) : parcel.message, host.binary);
     if (bytes < 0) return false;
-    this.counters.messagesOut++;
-    this.counters.bytesOut += bytes;
+    host.counters.messagesOut++;
+    host.counters.bytesOut += bytes;
     parcel?.sent(transport);
     return true;
   }
 
   private drop(message: Message): void {
-    this.counters.dropped++;
+    this.host.counters.dropped++;
     this.droppedCast?.emit(message);
   }
 
@@ -151,7 +146,7 @@ export class Outbox {
   }
 
   private enqueue(item: Item): void {
-    const { maxQueue, overflow } = this.config;
+    const { maxQueue, overflow } = this.host.config;
     const queue = (this.queue ??= new Queue<Item>());
     if (queue.length >= maxQueue) {
       if (overflow === 'drop-newest' || maxQueue === 0) {
@@ -165,10 +160,10 @@ export class Outbox {
 
   /** Sends queued messages, oldest first, while the socket is open and has room. */
   private drain(): void {
-    const live = this.live;
+    const live = this.host.live;
     const queue = this.queue;
     if (live === undefined || queue === undefined) return;
-    const { highWaterMark } = this.config;
+    const { highWaterMark } = this.host.config;
     while (queue.length > 0) {
       if (live.bufferedAmount > highWaterMark) {
         this.scheduleDrain();
@@ -181,7 +176,7 @@ export class Outbox {
 
   private scheduleDrain(): void {
     if (this.drainTimer !== undefined && !this.drainTimer.closed) return;
-    this.drainTimer = this.config.scheduler.schedule(() => {
+    this.drainTimer = this.host.config.scheduler.schedule(() => {
       this.drainTimer = undefined;
       this.drain();
     }, DRAIN_POLL_MS);

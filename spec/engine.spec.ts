@@ -461,6 +461,56 @@ describe('engine: the loop', function () {
     });
   });
 
+  it('a machine that only listens makes no outbox, through connects, drops and a format command', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      const engine = new Engine<Message, Message>(
+        'ws://test/',
+        resolveOptions({ WebSocket: server.WebSocket, scheduler, retryDelay: 0 }, nodePlatform),
+      );
+      const inside = engine as unknown as { box: unknown };
+      const got: Message[] = [];
+      engine.input$.subscribe((m) => got.push(m));
+      scheduler.schedule(() => server.lastConnection.send('one'), 10);
+      scheduler.schedule(() => server.lastConnection.close(1012), 20);
+      scheduler.schedule(() => (engine.binary = false), 30);
+      scheduler.schedule(() => server.lastConnection.send('two'), 40);
+      scheduler.flush();
+      expect(got).to.deep.equal(['one', 'two']);
+      expect(engine.counters).to.include({ connects: 2, drops: 1, messagesIn: 2 });
+      expect(inside.box).to.equal(undefined);
+      engine.command(Command.QUIT);
+      expect(inside.box).to.equal(undefined);
+    });
+  });
+
+  it('an outbox made while CONNECTED sends at once; one made after the stop takes nothing and its dropped$ ends', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler, format: 'text' }, nodePlatform));
+      scheduler.flush();
+      expect(engine.statusCast.value?.state).to.equal('CONNECTED');
+      engine.send('first');
+      scheduler.flush();
+      expect(framesOf(server.lastConnection)).to.deep.equal(['t:first']);
+      expect(engine.counters).to.include({ messagesOut: 1, bytesOut: 5 });
+    });
+    scheduler.run(() => {
+      const server = new FakeServer({ scheduler });
+      const engine = new Engine('ws://test/', resolveOptions({ WebSocket: server.WebSocket, scheduler }, nodePlatform));
+      scheduler.flush();
+      engine.command(Command.QUIT);
+      let ended = false;
+      engine.outbox.dropped$.subscribe({ complete: () => (ended = true) });
+      expect(ended).to.equal(true);
+      engine.post({ message: 'late', cancelled: false, sent: () => expect.fail('sent after the stop'), dropped: () => undefined });
+      scheduler.flush();
+      expect(framesOf(server.lastConnection)).to.deep.equal([]);
+    });
+  });
+
   it('a step’s timers reach the scheduler once: cancelled and started together, they cost one call or none', () => {
     const test = new TestScheduler(() => undefined);
     const calls: string[] = [];

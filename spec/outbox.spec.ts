@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TestScheduler } from 'rxjs/testing';
-import { Outbox, type OutboxConfig, type Parcel } from '../lib/outbox.js';
+import { Outbox, type OutboxConfig, type OutboxHost, type Parcel } from '../lib/outbox.js';
 import { Counters } from '../lib/stats.js';
 import type { Transport } from '../lib/transport.js';
 import type { Message } from '../lib/types.js';
@@ -26,13 +26,35 @@ class StubTransport implements Transport {
   }
 }
 
+/** The machine's side, as the engine keeps it: the frame format and the CONNECTED socket. */
+interface Host extends OutboxHost {
+  binary: boolean;
+  live: Transport | undefined;
+}
+
 function setup(over: Partial<OutboxConfig> = {}) {
   const scheduler = new TestScheduler(() => undefined);
   const counters = new Counters();
-  const outbox = new Outbox({ maxQueue: 3, overflow: 'drop-oldest', highWaterMark: 100, scheduler, ...over }, false, counters);
+  const host: Host = {
+    config: { maxQueue: 3, overflow: 'drop-oldest', highWaterMark: 100, scheduler, ...over },
+    counters,
+    binary: false,
+    live: undefined,
+  };
+  const outbox = new Outbox(host);
   const dropped: Message[] = [];
   outbox.dropped$.subscribe((m) => dropped.push(m));
-  return { scheduler, counters, outbox, dropped, transport: new StubTransport() };
+  /** As the engine does on CONNECTED: the socket is the host's, `first` goes ahead, then the queue. */
+  const attach = (transport: Transport, first?: () => void) => {
+    host.live = transport;
+    first?.();
+    outbox.attached();
+  };
+  const detach = () => {
+    host.live = undefined;
+    outbox.detached();
+  };
+  return { scheduler, counters, host, outbox, attach, detach, dropped, transport: new StubTransport() };
 }
 
 const parcel = (message: string, log: string[]): Parcel => ({
@@ -46,10 +68,10 @@ describe('Outbox', function () {
   this.timeout(2000);
 
   it('queues while detached and flushes in order on attach, before anything sent later', () => {
-    const { outbox, transport } = setup();
+    const { outbox, attach, transport } = setup();
     outbox.send('a');
     outbox.send('b');
-    outbox.attach(transport, () => transport.send('first', false));
+    attach(transport, () => transport.send('first', false));
     outbox.send('c');
     expect(transport.frames).to.deep.equal(['t:first', 't:a', 't:b', 't:c']);
   });
@@ -68,17 +90,17 @@ describe('Outbox', function () {
   });
 
   it('applies the current frame format to queued messages too', () => {
-    const { outbox, transport } = setup();
+    const { outbox, host, attach, transport } = setup();
     outbox.send('a');
-    outbox.binary = true;
-    outbox.attach(transport);
+    host.binary = true;
+    attach(transport);
     expect(transport.frames).to.deep.equal(['b:a']);
   });
 
   it('holds messages while bufferedAmount is over highWaterMark, and drains when the socket has room', () => {
-    const { outbox, transport, scheduler } = setup();
+    const { outbox, attach, transport, scheduler } = setup();
     scheduler.run(() => {
-      outbox.attach(transport);
+      attach(transport);
       transport.buffered = 500;
       outbox.send('held');
       expect(transport.frames).to.deep.equal([]);
@@ -88,24 +110,34 @@ describe('Outbox', function () {
     });
   });
 
-  it('counts what reaches the socket, and not what is sent past the queue (handshake, heartbeat)', () => {
-    const { outbox, transport, counters } = setup();
-    outbox.attach(transport);
+  it('counts what reaches the socket, sent directly or ahead of the queue', () => {
+    const { outbox, attach, transport, counters } = setup();
+    attach(transport);
     outbox.send('abc');
     outbox.sendAhead('de');
-    outbox.sendNow(transport, 'hb');
     expect(counters).to.include({ messagesOut: 2, bytesOut: 5 });
+  });
+
+  it('sends ahead only on a CONNECTED socket, and goes straight out only with nothing queued', () => {
+    const { outbox, attach, detach, transport } = setup();
+    expect(outbox.sendAhead('early')).to.equal(false);
+    attach(transport);
+    detach();
+    outbox.send('queued');
+    attach(transport, () => outbox.sendAhead('join'));
+    outbox.send('after');
+    expect(transport.frames).to.deep.equal(['t:join', 't:queued', 't:after']);
   });
 
   it('tells a parcel when it is sent or dropped, and skips one that was cancelled', () => {
     const log: string[] = [];
-    const { outbox, transport, dropped } = setup({ maxQueue: 2 });
+    const { outbox, attach, transport, dropped } = setup({ maxQueue: 2 });
     const cancelled = parcel('cancelled', log);
     outbox.send(parcel('p1', log));
     outbox.send(cancelled);
     cancelled.cancelled = true;
     outbox.send(parcel('p3', log)); // overflow: p1 goes
-    outbox.attach(transport);
+    attach(transport);
     expect(log).to.deep.equal(['dropped p1', 'sent p3']);
     expect(dropped).to.deep.equal(['p1']);
     expect(transport.frames).to.deep.equal(['t:p3']);
@@ -126,13 +158,13 @@ describe('Outbox', function () {
   });
 
   it('a socket that refuses a send (closing) keeps the message queued for the next connection', () => {
-    const { outbox, transport } = setup();
+    const { outbox, attach, detach, transport } = setup();
     outbox.send('a');
     transport.open = false;
-    outbox.attach(transport);
-    outbox.detach();
+    attach(transport);
+    detach();
     const next = new StubTransport();
-    outbox.attach(next);
+    attach(next);
     expect(next.frames).to.deep.equal(['t:a']);
   });
 });
