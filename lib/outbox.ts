@@ -17,10 +17,10 @@ export interface OutboxConfig {
 }
 
 /**
- * What the output path reads from its machine, which owns the state both share: the outbox is made
- * only when a first message is sent (or `dropped$` is asked for), so the frame format and the
- * CONNECTED socket live on the machine, and a machine that only listens pays for neither the
- * outbox nor a copy of them.
+ * What the output path reads from its machine. The outbox is made on first use (a send, a request,
+ * a channel join, a look at `dropped$`), so the state both need from the start, the frame format
+ * and the CONNECTED socket, is the machine's: a machine that only listens keeps no outbox, and
+ * there is no second copy to keep in step.
  */
 export interface OutboxHost {
   readonly config: OutboxConfig;
