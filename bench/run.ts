@@ -1110,6 +1110,7 @@ function keptBlock(file: string, name: string): string[] {
 }
 
 function report(started: Date, seconds: number, measured: string, previous: string, chartDir: string | undefined): string {
+  const messagePath = keptBlock(previous, 'notes:message-path');
   const stream16k = keptBlock(previous, 'notes:stream16k');
   const scaleNotes = keptBlock(previous, 'notes:scale');
   const memoryNotes = keptBlock(previous, 'notes:memory');
@@ -1137,6 +1138,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     ...streamDiagnostics(),
     ...flowTable(),
   ];
+  if (messagePath.length) lines.push('', '## The 64 B stream and send rows', '', ...messagePath);
   if (stream16k.length) lines.push('', '## The 16 KiB stream row', '', ...stream16k);
   if (reconnectNotes.length) lines.push('', '## The reconnect rows', '', ...reconnectNotes);
   if (memoryNotes.length) lines.push('', '## The memory rows', '', ...memoryNotes);
