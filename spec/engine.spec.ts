@@ -461,7 +461,7 @@ describe('engine: the loop', function () {
     });
   });
 
-  it('a machine that only listens makes no outbox, through connects, drops and a format command', () => {
+  it('a machine that only listens makes no outbox, through connects, a drop and a format change', () => {
     const scheduler = new TestScheduler(() => undefined);
     scheduler.run(() => {
       const server = new FakeServer({ scheduler });
