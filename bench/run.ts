@@ -152,6 +152,12 @@ const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel
  * harness's doing, so the window opens after them; 12 s leaves a margin for a busy core.
  */
 const REDUCER_SETTLE_MS = 12_000;
+/**
+ * The scale scenario's measured idle window, the third, in ping intervals (the first two are one
+ * each). One 30 s window of a steady fleet read from 1.7 % to 2.3 % of a core for the hand-written
+ * keep-alive, from one cycle to the next in one process, so the measured one spans two cycles.
+ */
+const STEADY_CYCLES = 2;
 // The memory rows depend on when V8's young-generation collections fall within a burst of opens
 // (bench/RESULTS.md, "The memory rows"); a smaller window shows how much.
 const memoryWindow = argv['memory-window'] ? Number(argv['memory-window']) : WINDOW;
@@ -590,14 +596,13 @@ async function fleet(
   window = WINDOW,
 ): Promise<FleetResult> {
   const f = pin(spawn('fleet', [], `${name}:${lib}`, ['--expose-gc', ...v8Flags, ...profArgs(lib, name)]), CLIENT_CPU);
-  // The measured window spans two ping cycles: one 30 s window of a steady fleet read from 1.7 %
-  // to 2.3 % of a core for the hand-written keep-alive, from one cycle to the next in one process.
-  const steadyMs = 2 * idleMs;
+  const steadyMs = STEADY_CYCLES * idleMs;
   try {
     const { pings } = await server.call<{ pings: number }>('stats');
     const res = await f.call<Omit<FleetResult, 'pings'>>(
       'run',
       { lib, url: `${base}/idle`, n, window, settleMs, idleMs, steadyMs, quietMs: idleMs > 0 ? REDUCER_SETTLE_MS : 0, options },
+      // The first two windows, then the third.
       120_000 + 2 * idleMs + steadyMs + settleMs + REDUCER_SETTLE_MS,
     );
     const after = await server.call<{ pings: number }>('stats');
@@ -669,7 +674,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
   const keepAlive = `ping after ${pingInterval / 1000} s of silence, pong deadline ${pongTimeout / 1000} s`;
   const cpu = metric({
     key: 'scale-cpu',
-    title: `${title}: idle CPU over ${(2 * idleMs) / 1000} s (two ping cycles) from ${(cfg.scaleSettleMs + REDUCER_SETTLE_MS + 2 * idleMs) / 1000} s after the last open, the third of three windows back to back (the first two, rows of their own below, hold the process's first pings and one-off costs), keep-alive on (${keepAlive}); ratio to raw ws with the same keep-alive written by hand (ws-keepalive)`,
+    title: `${title}: idle CPU over ${(STEADY_CYCLES * idleMs) / 1000} s (two ping cycles) from ${(cfg.scaleSettleMs + REDUCER_SETTLE_MS + 2 * idleMs) / 1000} s after the last open, the third of three windows back to back (the first two, rows of their own below, hold the process's first pings and one-off costs), keep-alive on (${keepAlive}); ratio to raw ws with the same keep-alive written by hand (ws-keepalive)`,
     unit: '% of one core',
     better: 'lower',
     fmt: fixed(2),
