@@ -24,7 +24,8 @@ interface Run {
   options?: Record<string, unknown>;
 }
 
-interface Reading {
+/** `process.memoryUsage()` in bytes, after full collections. */
+export interface Reading {
   rss: number;
   heap: number;
   /** Of `heap`, what V8's code spaces hold: code compiled and optimised, not objects. */

@@ -12,7 +12,8 @@
 //          --no-pin (do not pin the server and the clients to separate cores)   --no-gc (no full GC
 //          in the client before each stream run)   --no-bracket (raw ws once per repetition, not
 //          between every two libraries)   --no-warm-connection (no untimed burst before a stream)
-//          --stream16k-count=N   --stream16k-reps=N   --json=<file> (every value and stream run, raw)
+//          --stream16k-count=N   --stream16k-reps=N   --json=<file> (every value, stream run and
+//          memory reading, raw)
 //          --memory-window=N (connections opening at once in the memory rows; 1000 by default)
 //
 // Processes: one ws server child, one long-lived client child per library (throughput, echo,
@@ -25,6 +26,7 @@ import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DIST_OVERRIDE, KEEPALIVE_BASELINE, LIBS, SETTINGS, type Lib } from './adapters.js';
 import { census, censusReport, type Census } from './census.js';
+import type { Reading } from './fleet.js';
 import { svgChart, svgOverview, type Bar } from './charts.js';
 import { spawn, sleep, type Child, type IdleCpu } from './ipc.js';
 import { compileChildren, ensureBuild, log, revision, ROOT, snapshotBuild } from './prepare.js';
@@ -95,16 +97,23 @@ const cfg = quick
   : {
       mode: 'full',
       warmup: 1,
-      reps: 5,
-      stream64: 200_000,
+      // The 64 B stream, send and echo rows: a run takes a second at most, and one repetition's
+      // ratio lands anywhere in ±25 %; medians of 5 read 0.73 to 0.99 at 64 B from one full run to
+      // the next (see RESULTS.md).
+      reps: 15,
+      // A run of about a third of a second (200,000 took 80 ms, its first milliseconds slower).
+      stream64: 1_000_000,
       // 1.5 GiB: a run of about half a second, long next to a scheduler tick or a GC pause (a run
-      // of 20,000 took 100 ms), and more repetitions than the other rows (see RESULTS.md).
+      // of 20,000 took 100 ms), in 9 repetitions: each costs seconds (see RESULTS.md).
       stream16k: 100_000,
       stream16kReps: 9,
       send: 200_000,
       echo: 20_000,
       memoryConns: 2_000,
-      memoryReps: 5,
+      // RSS moves from one process to the next by a standard deviation of 0.5 to 0.9 KiB a
+      // connection (V8's committed pages, 256 KiB each, and memory outside V8's heap alike); the
+      // libraries nearest each other differ by less, so 5 repetitions did not rank them.
+      memoryReps: 15,
       reconnectCycles: 10,
       reconnectReps: 5,
       scaleConns: 10_000,
@@ -257,9 +266,18 @@ let server: Child;
 let base = '';
 const workers = new Map<Lib, Child>();
 
+// V8's young generation fixed at its default maximum (16 MiB semi-spaces). Left to itself it grows
+// with a process's history: in the memory rows that showed up as ±10 KiB per connection at 2,000;
+// in the throughput rows raw ws, which runs twice as often (see bracketedRounds), reached the
+// maximum first and then collected half as often per message as the library it was compared with.
+const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+
 function startWorkers(): void {
   for (const lib of libs) {
-    workers.set(lib, pin(spawn('client', [lib], `client:${lib}`, ['--expose-gc', ...profArgs(lib, 'client')]), CLIENT_CPU));
+    workers.set(
+      lib,
+      pin(spawn('client', [lib], `client:${lib}`, ['--expose-gc', ...FIXED_YOUNG_GENERATION, ...profArgs(lib, 'client')]), CLIENT_CPU),
+    );
   }
 }
 
@@ -564,6 +582,9 @@ async function reconnect(cycles: number, variant: 'drop' | 'wait' | 'command'): 
   }
 }
 
+/** Every memory row's readings, for --json: what moves RSS from one process to the next. */
+const memoryRuns: { lib: Lib; rep: number; mid: Reading; after: Reading }[] = [];
+
 interface FleetResult {
   /** Pings the server received during the run, per connection. */
   pings: number;
@@ -572,6 +593,10 @@ interface FleetResult {
   marginal: { rss: number; heap: number; objects: number };
   /** Per connection, from none to all of them. */
   total: { rss: number; heap: number };
+  /** The process's memory with none, half and all of the connections open, each after a full GC. */
+  base: Reading;
+  mid: Reading;
+  after: Reading;
   /** The idle fleet once its ping path is compiled: the third idle window, two ping cycles long. */
   cpu?: IdleCpu;
   /** The first idle window: the process's first pings, V8 compiling the code they run, and collecting after them. */
@@ -580,10 +605,6 @@ interface FleetResult {
   secondCpu?: IdleCpu;
   reopened: number;
 }
-
-// V8's young generation fixed at its default maximum (16 MiB): left to itself it resizes with the
-// allocation rate in steps of megabytes, which showed up as ±10 KiB per connection at 2,000.
-const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 
 async function fleet(
   lib: Lib,
@@ -642,6 +663,7 @@ async function memory(n: number): Promise<void> {
   await rounds(title, libs, quick ? 0 : 1, cfg.memoryReps, [rss, heap, objects], async (lib, r) => {
     const res = await fleet(lib, n, 0, 'memory', undefined, FIXED_YOUNG_GENERATION, undefined, memoryWindow);
     if (r >= 0) {
+      memoryRuns.push({ lib, rep: r, mid: res.mid, after: res.after });
       record(rss, lib, r, res.marginal.rss / 1024);
       record(heap, lib, r, res.marginal.heap / 1024);
       record(objects, lib, r, res.marginal.objects / 1024);
@@ -1128,7 +1150,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     `- ws-machine: commit ${measured}${DIST_OVERRIDE ? ` (build from BENCH_WS_MACHINE=${DIST_OVERRIDE})` : ' (dist/esm, copied aside at the start)'}`,
     `- Node.js: ${process.version} (${process.platform} ${process.arch})`,
     `- Machine: ${os.availableParallelism()} × ${cpuModel()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
-    `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetitions (16 KiB stream ${stream16kReps}, memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
+    `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetitions of the 64 B stream, send and echo (16 KiB stream ${stream16kReps}, memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
     `- Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} (anything else running shares the cores and adds noise)`,
     `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`), except in the reconnect rows, where the clients share the server's CPU (see "The reconnect rows")` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run.`,
     '- Cells: median over repetitions (min–max). Ratios are taken per repetition (a value over the baseline from the same repetition), then summarised: median (min–max). The baseline is raw ws unless a row says otherwise.',
@@ -1220,7 +1242,7 @@ async function main(): Promise<void> {
     const paired = Object.fromEntries(
       metrics.filter((m) => m.paired).map((m) => [m.key, Object.fromEntries([...m.paired!].map(([l, v]) => [l, Object.fromEntries(v)]))]),
     );
-    writeFileSync(argv.json, JSON.stringify({ pinned: canPin, values, paired, streamRuns }, null, 1));
+    writeFileSync(argv.json, JSON.stringify({ pinned: canPin, values, paired, streamRuns, memoryRuns }, null, 1));
     log(`wrote ${argv.json}`);
   }
   const block = readmeBlock(relative(ROOT, chartDir));
