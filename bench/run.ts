@@ -101,7 +101,7 @@ const cfg = quick
       // ratio lands anywhere in ±25 %; medians of 5 read 0.73 to 0.99 at 64 B from one full run to
       // the next (see RESULTS.md).
       reps: 15,
-      // A run of about a third of a second (200,000 took 80 ms, its first milliseconds slower).
+      // A run of about a third of a second (200,000 took 80 ms).
       stream64: 1_000_000,
       // 1.5 GiB: a run of about half a second, long next to a scheduler tick or a GC pause (a run
       // of 20,000 took 100 ms), in 9 repetitions: each costs seconds (see RESULTS.md).
@@ -593,9 +593,11 @@ interface FleetResult {
   marginal: { rss: number; heap: number; objects: number };
   /** Per connection, from none to all of them. */
   total: { rss: number; heap: number };
-  /** The process's memory with none, half and all of the connections open, each after a full GC. */
+  /** Memory with none of the connections open, after full collections (as `mid` and `after`). */
   base: Reading;
+  /** With half of them open. */
   mid: Reading;
+  /** With all of them open. */
   after: Reading;
   /** The idle fleet once its ping path is compiled: the third idle window, two ping cycles long. */
   cpu?: IdleCpu;
@@ -1150,9 +1152,9 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     `- ws-machine: commit ${measured}${DIST_OVERRIDE ? ` (build from BENCH_WS_MACHINE=${DIST_OVERRIDE})` : ' (dist/esm, copied aside at the start)'}`,
     `- Node.js: ${process.version} (${process.platform} ${process.arch})`,
     `- Machine: ${os.availableParallelism()} × ${cpuModel()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
-    `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetitions of the 64 B stream, send and echo (16 KiB stream ${stream16kReps}, memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
+    `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetition${cfg.reps === 1 ? '' : 's'} of the 64 B stream, send and echo (16 KiB stream ${stream16kReps}, memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
     `- Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} (anything else running shares the cores and adds noise)`,
-    `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`), except in the reconnect rows, where the clients share the server's CPU (see "The reconnect rows")` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run.`,
+    `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`), except in the reconnect rows, where the clients share the server's CPU (see "The reconnect rows")` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run, and runs with its young generation fixed at V8's default maximum (16 MiB semi-spaces; see "The 64 B stream and send rows").`,
     '- Cells: median over repetitions (min–max). Ratios are taken per repetition (a value over the baseline from the same repetition), then summarised: median (min–max). The baseline is raw ws unless a row says otherwise.',
     '- Server: `ws` in its own process on 127.0.0.1 (streams are pre-framed and written straight to the socket, sends are counted from frame headers, so the client is what is measured).',
     '',
