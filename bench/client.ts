@@ -97,12 +97,14 @@ serve({
    */
   awaitMessages({ count }: { count: number }) {
     const cpu0 = process.cpuUsage();
+    const faults0 = process.resourceUsage().minorPageFault;
     const log: { kind: string; ms: number }[] = [];
     gcLog = log;
     return new Promise((resolve) => {
       const done = () => {
         const tEnd = now();
         const cpu = process.cpuUsage(cpu0);
+        const faults = process.resourceUsage().minorPageFault - faults0;
         onTarget = undefined;
         target = Infinity;
         // GC entries are delivered asynchronously: collect them a moment later.
@@ -114,6 +116,7 @@ serve({
             messages,
             bytes,
             cpuMs: (cpu.user + cpu.system) / 1000,
+            faults,
             gc: { count: log.length, ms: sum(), majors: log.filter((g) => g.kind === 'major').length, majorMs: sum('major') },
           });
         }, 5);

@@ -117,14 +117,21 @@ export type Script = 'server' | 'client' | 'fleet' | 'flow';
 /**
  * Forks one of the bench scripts: the plain-JS build in BENCH_JS_DIR when there is one (what
  * run.ts measures with, since a loader hook in the measured process changes how V8 collects
- * garbage there), else the TypeScript source through tsx.
+ * garbage there), else the TypeScript source through tsx. `env`: variables added to this process's.
  */
-export function spawn(script: Script, args: string[], name: string, nodeArgs: string[] = []): Child {
+export function spawn(
+  script: Script,
+  args: string[],
+  name: string,
+  nodeArgs: string[] = [],
+  env?: Readonly<Record<string, string>>,
+): Child {
   const jsDir = process.env.BENCH_JS_DIR;
   const path = jsDir ? join(jsDir, `${script}.js`) : fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
   const proc = fork(path, args, {
     execArgv: jsDir ? nodeArgs : ['--import', import.meta.resolve('tsx'), ...nodeArgs],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: env === undefined ? process.env : { ...process.env, ...env },
   });
   return new Child(proc, name);
 }

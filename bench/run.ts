@@ -12,6 +12,7 @@
 //          --no-pin (do not pin the server and the clients to separate cores)   --no-gc (no full GC
 //          in the client before each stream run)   --no-bracket (raw ws once per repetition, not
 //          between every two libraries)   --no-warm-connection (no untimed burst before a stream)
+//          --malloc-defaults (glibc trims the throughput clients' heap as it does by default)
 //          --stream16k-count=N   --stream16k-reps=N   --json=<file> (every value, stream run and
 //          memory reading, raw)
 //          --memory-window=N (connections opening at once in the memory rows; 1000 by default)
@@ -65,6 +66,7 @@ const { values: argv } = parseArgs({
     'no-gc': { type: 'boolean', default: false },
     'no-bracket': { type: 'boolean', default: false },
     'no-warm-connection': { type: 'boolean', default: false },
+    'malloc-defaults': { type: 'boolean', default: false },
     'memory-window': { type: 'string' },
   },
 });
@@ -151,6 +153,7 @@ const filtered = [
   argv['no-gc'],
   argv['no-bracket'],
   argv['no-warm-connection'],
+  argv['malloc-defaults'],
   argv['memory-window'],
 ].some(Boolean);
 const WINDOW = 1000; // connections opening at once in memory/scale runs (kernel accept queue is 4096)
@@ -272,12 +275,20 @@ const workers = new Map<Lib, Child>();
 // maximum first and then collected half as often per message as the library it was compared with.
 const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 
+// glibc's malloc gives the top of its heap back to the kernel once more than 128 KiB of it is
+// free (trimming), and takes it back page by page on the next allocations. A 16 KiB stream frees
+// and allocates its read buffers by the gigabyte, so a client process whose heap happens to end in
+// free space faults tens of thousands of pages a run and spends two to four times the CPU; which
+// process that is depends on where its other allocations landed, not on the library. Held off for
+// every throughput client alike (glibc reads this at start; other C libraries ignore it).
+const NO_MALLOC_TRIM: Readonly<Record<string, string>> | undefined = argv['malloc-defaults']
+  ? undefined
+  : { MALLOC_TRIM_THRESHOLD_: String(2 ** 30) };
+
 function startWorkers(): void {
   for (const lib of libs) {
-    workers.set(
-      lib,
-      pin(spawn('client', [lib], `client:${lib}`, ['--expose-gc', ...FIXED_YOUNG_GENERATION, ...profArgs(lib, 'client')]), CLIENT_CPU),
-    );
+    const flags = ['--expose-gc', ...FIXED_YOUNG_GENERATION, ...profArgs(lib, 'client')];
+    workers.set(lib, pin(spawn('client', [lib], `client:${lib}`, flags, NO_MALLOC_TRIM), CLIENT_CPU));
   }
 }
 
@@ -388,10 +399,21 @@ interface StreamResult {
   bytes: number;
   cpuMs: number;
   gc: { count: number; ms: number; majors: number; majorMs: number };
+  /** Pages the client's process faulted in (minor faults: no disk) during the run. */
+  faults: number;
 }
 
 /** Every stream run, for --json (the 16 KiB investigation reads them). */
-const streamRuns: { key: string; lib: Lib; rep: number; ms: number; cpuMs: number; gc: StreamResult['gc']; load: number }[] = [];
+const streamRuns: {
+  key: string;
+  lib: Lib;
+  rep: number;
+  ms: number;
+  cpuMs: number;
+  gc: StreamResult['gc'];
+  faults: number;
+  load: number;
+}[] = [];
 
 async function stream(key: 'stream64' | 'stream16k', count: number, size: number, reps = cfg.reps): Promise<void> {
   const what = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
@@ -438,7 +460,17 @@ async function stream(key: 'stream64' | 'stream16k', count: number, size: number
     const expected = (before + count) * size;
     if (res.bytes !== expected) throw new Error(`got ${res.bytes} bytes in ${res.messages} messages, expected ${expected}`);
     const seconds = (res.tEnd - t0) / 1000;
-    if (r >= 0) streamRuns.push({ key, lib, rep: r, ms: seconds * 1000, cpuMs: res.cpuMs, gc: res.gc, load: os.loadavg()[0]! });
+    if (r >= 0)
+      streamRuns.push({
+        key,
+        lib,
+        rep: r,
+        ms: seconds * 1000,
+        cpuMs: res.cpuMs,
+        gc: res.gc,
+        faults: res.faults,
+        load: os.loadavg()[0]!,
+      });
     const perUnit = size >= 1024 ? (res.cpuMs * 2 ** 30) / (count * size) : (res.cpuMs * 1e6) / count;
     return [size >= 1024 ? (count * size) / 2 ** 20 / seconds : count / seconds, perUnit];
   };
@@ -953,10 +985,10 @@ function streamDiagnostics(): string[] {
     '',
     "### Stream runs: where the client's time went",
     '',
-    "Per library, medians over the measured runs: wall time of a run, the client process's CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, and major (mark-compact) collections per run.",
+    'Per library, medians over the measured runs: wall time of a run, the client process\'s CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, major (mark-compact) collections per run, and the pages the client faulted in per run (minor faults: memory the C allocator had given back to the kernel and takes again; see "The 16 KiB stream row").',
     '',
-    '| stream | library | runs | wall ms | client CPU / wall | GC pauses / wall | major GCs per run |',
-    '|---|---|---|---|---|---|---|',
+    '| stream | library | runs | wall ms | client CPU / wall | GC pauses / wall | major GCs per run | page faults per run |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const key of [...new Set(streamRuns.map((x) => x.key))]) {
     for (const lib of libs) {
@@ -966,7 +998,7 @@ function streamDiagnostics(): string[] {
       out.push(
         `| ${key} | ${lib} | ${runs.length} | ${med((x) => x.ms).toFixed(0)} | ${med((x) => x.cpuMs / x.ms).toFixed(2)} | ${(
           med((x) => x.gc.ms / x.ms) * 100
-        ).toFixed(1)} % | ${med((x) => x.gc.majors).toFixed(1)} |`,
+        ).toFixed(1)} % | ${med((x) => x.gc.majors).toFixed(1)} | ${med((x) => x.faults).toFixed(0)} |`,
       );
     }
   }
@@ -1154,7 +1186,7 @@ function report(started: Date, seconds: number, measured: string, previous: stri
     `- Machine: ${os.availableParallelism()} × ${cpuModel()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
     `- Mode: ${cfg.mode}; ${cfg.warmup} warm-up round, then ${cfg.reps} repetition${cfg.reps === 1 ? '' : 's'} of the 64 B stream, send and echo (16 KiB stream ${stream16kReps}, memory ${cfg.memoryReps}, reconnect ${cfg.reconnectReps}, 10k scale ${cfg.scaleReps}); libraries alternate within every repetition, starting with a different one each time; ${seconds.toFixed(0)} s in all`,
     `- Load average (1 min) at start / end: ${loadAtStart.toFixed(2)} / ${os.loadavg()[0]!.toFixed(2)} (anything else running shares the cores and adds noise)`,
-    `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`), except in the reconnect rows, where the clients share the server's CPU (see "The reconnect rows")` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run, and runs with its young generation fixed at V8's default maximum (16 MiB semi-spaces; see "The 64 B stream and send rows").`,
+    `- CPU placement: ${canPin ? `server pinned to CPU ${SERVER_CPU}, every measured client process to CPU ${CLIENT_CPU} (\`taskset\`), except in the reconnect rows, where the clients share the server's CPU (see "The reconnect rows")` : 'left to the kernel (not pinned)'}; every client collects its garbage (a full GC) before each throughput and echo run, and runs with its young generation fixed at V8's default maximum (16 MiB semi-spaces; see "The 64 B stream and send rows")${NO_MALLOC_TRIM === undefined ? '' : ', and with glibc\'s trimming of its heap held off (`MALLOC_TRIM_THRESHOLD_`; see "The 16 KiB stream row")'}.`,
     '- Cells: median over repetitions (min–max). Ratios are taken per repetition (a value over the baseline from the same repetition), then summarised: median (min–max). The baseline is raw ws unless a row says otherwise.',
     '- Server: `ws` in its own process on 127.0.0.1 (streams are pre-framed and written straight to the socket, sends are counted from frame headers, so the client is what is measured).',
     '',
