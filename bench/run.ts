@@ -278,9 +278,10 @@ const FIXED_YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-si
 // glibc's malloc gives the top of its heap back to the kernel once more than 128 KiB of it is
 // free (trimming), and takes it back page by page on the next allocations. A 16 KiB stream frees
 // and allocates its read buffers by the gigabyte, so a client process whose heap happens to end in
-// free space faults tens of thousands of pages a run and spends two to four times the CPU; which
-// process that is depends on where its other allocations landed, not on the library. Held off for
-// every throughput client alike (glibc reads this at start; other C libraries ignore it).
+// free space faults tens of thousands of pages a run and spends two to four times the CPU. Which
+// process does depends on where its other allocations landed (ws-machine's more often than raw
+// ws's in the seventeenth pass's runs, but both). Held off for every throughput client alike
+// (glibc reads this at start; other C libraries ignore it).
 const NO_MALLOC_TRIM: Readonly<Record<string, string>> | undefined = argv['malloc-defaults']
   ? undefined
   : { MALLOC_TRIM_THRESHOLD_: String(2 ** 30) };
