@@ -405,16 +405,7 @@ interface StreamResult {
 }
 
 /** Every stream run, for --json (the 16 KiB investigation reads them). */
-const streamRuns: {
-  key: string;
-  lib: Lib;
-  rep: number;
-  ms: number;
-  cpuMs: number;
-  gc: StreamResult['gc'];
-  faults: number;
-  load: number;
-}[] = [];
+const streamRuns: ({ key: string; lib: Lib; rep: number; ms: number; load: number } & Pick<StreamResult, 'cpuMs' | 'gc' | 'faults'>)[] = [];
 
 async function stream(key: 'stream64' | 'stream16k', count: number, size: number, reps = cfg.reps): Promise<void> {
   const what = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
@@ -461,17 +452,10 @@ async function stream(key: 'stream64' | 'stream16k', count: number, size: number
     const expected = (before + count) * size;
     if (res.bytes !== expected) throw new Error(`got ${res.bytes} bytes in ${res.messages} messages, expected ${expected}`);
     const seconds = (res.tEnd - t0) / 1000;
-    if (r >= 0)
-      streamRuns.push({
-        key,
-        lib,
-        rep: r,
-        ms: seconds * 1000,
-        cpuMs: res.cpuMs,
-        gc: res.gc,
-        faults: res.faults,
-        load: os.loadavg()[0]!,
-      });
+    if (r >= 0) {
+      const { cpuMs, gc, faults } = res;
+      streamRuns.push({ key, lib, rep: r, ms: seconds * 1000, cpuMs, gc, faults, load: os.loadavg()[0]! });
+    }
     const perUnit = size >= 1024 ? (res.cpuMs * 2 ** 30) / (count * size) : (res.cpuMs * 1e6) / count;
     return [size >= 1024 ? (count * size) / 2 ** 20 / seconds : count / seconds, perUnit];
   };
@@ -632,7 +616,7 @@ interface FleetResult {
   mid: Reading;
   /** With all of them open. */
   after: Reading;
-  /** The idle fleet once its ping path is compiled: the third idle window, two ping cycles long. */
+  /** The idle fleet once its ping path is compiled: the third idle window, `STEADY_CYCLES` ping cycles long. */
   cpu?: IdleCpu;
   /** The first idle window: the process's first pings, V8 compiling the code they run, and collecting after them. */
   firstCpu?: IdleCpu;
@@ -731,7 +715,7 @@ async function scale(n: number, idleMs: number): Promise<void> {
   const keepAlive = `ping after ${pingInterval / 1000} s of silence, pong deadline ${pongTimeout / 1000} s`;
   const cpu = metric({
     key: 'scale-cpu',
-    title: `${title}: idle CPU over ${(STEADY_CYCLES * idleMs) / 1000} s (two ping cycles) from ${(cfg.scaleSettleMs + REDUCER_SETTLE_MS + 2 * idleMs) / 1000} s after the last open, the third of three windows back to back (the first two, rows of their own below, hold the process's first pings and one-off costs), keep-alive on (${keepAlive}); ratio to raw ws with the same keep-alive written by hand (ws-keepalive)`,
+    title: `${title}: idle CPU over ${(STEADY_CYCLES * idleMs) / 1000} s (${STEADY_CYCLES} ping cycles) from ${(cfg.scaleSettleMs + REDUCER_SETTLE_MS + 2 * idleMs) / 1000} s after the last open, the third of three windows back to back (the first two, rows of their own below, hold the process's first pings and one-off costs), keep-alive on (${keepAlive}); ratio to raw ws with the same keep-alive written by hand (ws-keepalive)`,
     unit: '% of one core',
     better: 'lower',
     fmt: fixed(2),
