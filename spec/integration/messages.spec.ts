@@ -232,6 +232,54 @@ describe('integration: messages', function () {
     });
   });
 
+  // The sends of one tick share the kernel's writes (lib/transport-ws.ts): these check, on a real
+  // socket, that nothing is lost, reordered or merged on the way, whatever comes after them.
+  describe('a burst of sends in one tick', () => {
+    /** Messages of 1 to 200 bytes, numbered: `n` of them, about 100 KiB in all at 1,000. */
+    const burst = (n: number): string[] => Array.from({ length: n }, (_, i) => `${i}:${'x'.repeat((i * 37) % 200)}`);
+
+    it('arrives whole and in order, each message its own frame, across the 64 KiB writes', async () => {
+      const server = await wsServer();
+      const rec = start(server.url);
+      await nextState(rec.machine, 'CONNECTED');
+      const sent = burst(2000);
+      rec.machine.command.next(Command.USE_TEXT);
+      for (const m of sent) rec.machine.output.next(m);
+      const peer = await server.peer(1);
+      await until(() => peer.frames.length === sent.length, WAIT, `${sent.length} frames`);
+      expect(peer.frames.map(frameLine)).to.deep.equal(sent.map((m) => `t:${m}`));
+      expect(rec.machine.stats().messagesOut).to.equal(sent.length);
+    });
+
+    it('then QUIT in the same tick: every message arrives before the close', async () => {
+      const server = await wsServer();
+      const rec = start(server.url);
+      await nextState(rec.machine, 'CONNECTED');
+      const sent = burst(500);
+      for (const m of sent) rec.machine.output.next(m);
+      rec.machine.command.next(Command.QUIT);
+      const peer = await server.peer(1);
+      await until(() => peer.closed !== undefined, WAIT, 'the close');
+      expect(peer.frames.map(frameLine)).to.deep.equal(sent.map((m) => `b:${m}`));
+      expect(peer.closed?.code).to.equal(1000);
+      expect(rec.dropped).to.deep.equal([]);
+    });
+
+    it('then RECONNECT in the same tick: every message arrives on the connection it was sent on', async () => {
+      const server = await wsServer();
+      const rec = start(server.url, { retryDelay: 0 });
+      await nextState(rec.machine, 'CONNECTED');
+      const sent = burst(500);
+      for (const m of sent) rec.machine.output.next(m);
+      rec.machine.command.next(Command.RECONNECT);
+      const first = await server.peer(1);
+      await server.peer(2);
+      await until(() => first.closed !== undefined, WAIT, 'the first connection to close');
+      expect(first.frames.map(frameLine)).to.deep.equal(sent.map((m) => `b:${m}`));
+      expect(server.peers[1]?.frames).to.deep.equal([]);
+    });
+  });
+
   describe('output as an Observer', () => {
     it('from([...]).subscribe(output) before and after connect; the end of the stream does not stop the machine', async () => {
       const server = await wsServer(echo);
