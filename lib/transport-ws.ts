@@ -175,7 +175,7 @@ class WsTransport implements Transport {
 
   /**
    * Sends in one tick share the kernel's writes. The first goes out at once, so a lone message
-   * (a reply, a ping's answer) waits for nothing. Those after it in the same tick are held in the
+   * (a reply, a request) waits for nothing. Those after it in the same tick are held in the
    * corked socket and go out together when the tick ends, or as soon as CORK_LIMIT bytes wait: a
    * burst of small messages then costs a write per 64 KiB instead of one per message, which on a
    * fast link is most of what a send costs. Each message is still its own frame, in order.
