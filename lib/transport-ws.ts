@@ -199,6 +199,8 @@ class WsTransport implements Transport {
         this.batch = CORKED;
       }
       ws.send(message, options);
+      // Also true while the kernel is behind and Node already holds that much: then each send joins
+      // Node's own buffer, which goes out in one write when the kernel has room, as without a cork.
       if (socket.writableLength >= CORK_LIMIT) this.uncork(SENT);
     }
     return typeof message === 'string' ? Buffer.byteLength(message) : message.byteLength;
