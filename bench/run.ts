@@ -970,7 +970,7 @@ function streamDiagnostics(): string[] {
     '',
     "### Stream runs: where the client's time went",
     '',
-    'Per library, medians over the measured runs: wall time of a run, the client process\'s CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, major (mark-compact) collections per run, and the pages the client faulted in per run (minor faults: memory the C allocator had given back to the kernel and takes again; see "The 16 KiB stream row").',
+    'Per library, medians over the measured runs: wall time of a run, the client process\'s CPU time over that wall time (1.00: busy all along, so the client limits the row; less: it waited for the server or the kernel), the share of wall time in GC pauses on its main thread, major (mark-compact) collections per run, and the pages the client faulted in per run (minor faults: memory the process touched that the kernel had not mapped for it, as when the C allocator takes back what it had given back; see "The 16 KiB stream row").',
     '',
     '| stream | library | runs | wall ms | client CPU / wall | GC pauses / wall | major GCs per run | page faults per run |',
     '|---|---|---|---|---|---|---|---|',
