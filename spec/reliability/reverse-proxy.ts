@@ -141,7 +141,10 @@ export class ReverseProxy {
     throw lastError;
   }
 
-  /** Starts the process again on the same ports (after `crash`). Resolves once both ports accept. */
+  /**
+   * Starts the process: first from `start`, then again on the same ports after `crash`. Resolves
+   * once both ports accept connections.
+   */
   async restart(): Promise<void> {
     this.stderr = '';
     // nginx: -e keeps its start-up messages away from /var/log; -p roots its relative paths.
