@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { Status } from '../../lib/index.js';
 
 /** Resolves once `predicate()` holds, polling every `everyMs`; rejects after `timeoutMs` naming `what`. */
@@ -56,12 +56,14 @@ export interface ServeOptions {
   onUpgrade?: (req: http.IncomingMessage, socket: Socket) => boolean;
   /** A server to attach to (e.g. an https server for wss); a plain http server otherwise. */
   server?: http.Server;
+  /** Picks the sub-protocol from those offered, as ws's option of that name does. */
+  handleProtocols?: ServerOptions['handleProtocols'];
 }
 
 /** A ws server on 127.0.0.1, port 0. `close()` ends every connection and both servers. */
 export async function serve(options: ServeOptions = {}): Promise<Served> {
   const server = options.server ?? http.createServer((_req, res) => res.writeHead(426).end());
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: options.handleProtocols });
   const clients = new Set<WebSocket>();
   const paths: string[] = [];
   const sockets = new Set<Socket>();

@@ -5,53 +5,45 @@
 // when the binary is missing (`apt-get install nginx-light haproxy`; .ci/run installs them).
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { CloseError, Command, ConnectError, Machine, State, type MachineOptions, type Message } from '../../lib/index.js';
-import { record, tick, until, type StatusLog } from './helpers.js';
+import { record, serve, tick, until, type Served, type StatusLog } from './helpers.js';
 import { findProxy, ReverseProxy, type ProxyKind } from './reverse-proxy.js';
 
 const IDLE_MS = 1000;
 const CA = readFileSync(fileURLToPath(new URL('./fixtures/ca.pem', import.meta.url)));
 
-/** The upstream: echoes every message as it came, answers pings (ws does), picks `demo.v1`. */
+/** The upstream: echoes every message as it came, counts pings (ws answers them), picks `demo.v1`. */
 interface Upstream {
-  readonly port: number;
+  readonly served: Served;
   /** Close codes the server saw, by request path. */
   readonly closes: Map<string, number[]>;
-  pings: number;
-  close(): Promise<void>;
+  /** Pings the server received, over all connections. */
+  readonly pings: number;
 }
 
 async function upstream(): Promise<Upstream> {
-  const wss = new WebSocketServer({
-    host: '127.0.0.1',
-    port: 0,
+  const closes = new Map<string, number[]>();
+  let pings = 0;
+  const served = await serve({
     handleProtocols: (offered) => (offered.has('demo.v1') ? 'demo.v1' : false),
+    onConnection: (ws: WebSocket, path: string) => {
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      ws.on('ping', () => pings++);
+      ws.on('close', (code) => closes.set(path, [...(closes.get(path) ?? []), code]));
+    },
   });
-  await new Promise<void>((resolve) => wss.once('listening', resolve));
-  const self: Upstream = {
-    port: (wss.address() as AddressInfo).port,
-    closes: new Map(),
-    pings: 0,
-    close: () => {
-      for (const ws of wss.clients) ws.terminate();
-      return new Promise<void>((resolve) => wss.close(() => resolve()));
+  return {
+    served,
+    closes,
+    get pings() {
+      return pings;
     },
   };
-  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const path = req.url ?? '';
-    ws.on('error', () => undefined);
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-    ws.on('ping', () => self.pings++);
-    ws.on('close', (code) => self.closes.set(path, [...(self.closes.get(path) ?? []), code]));
-  });
-  return self;
 }
 
-const show = (log: StatusLog, from = 0): string[] => log.all.slice(from).map((s) => `${s.state}${s.error ? ` ${s.error.name}` : ''}`);
+const show = (log: StatusLog): string[] => log.all.map((s) => `${s.state}${s.error ? ` ${s.error.name}` : ''}`);
 
 for (const kind of ['nginx', 'haproxy'] as const satisfies readonly ProxyKind[]) {
   describe(`reliability: behind a real reverse proxy (${kind})`, function () {
@@ -69,7 +61,7 @@ for (const kind of ['nginx', 'haproxy'] as const satisfies readonly ProxyKind[])
         this.skip();
       }
       server = await upstream();
-      proxy = await ReverseProxy.start(kind, bin, server.port, IDLE_MS);
+      proxy = await ReverseProxy.start(kind, bin, server.served.port, IDLE_MS);
     });
 
     afterEach(async () => {
@@ -79,7 +71,7 @@ for (const kind of ['nginx', 'haproxy'] as const satisfies readonly ProxyKind[])
 
     after(async () => {
       await proxy?.stop();
-      await server?.close();
+      await server?.served.close();
     });
 
     /** A machine through the proxy, on a path of its own (the server's records are by path). */
